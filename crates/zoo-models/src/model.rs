@@ -1,0 +1,141 @@
+//! One type for any network of the zoo, with its serializable architecture description.
+
+use burn::module::Module;
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::convnext::{ConvNext, ConvNextConfig};
+use crate::layers::Activation;
+use crate::resnet::{ResNet, ResNetConfig};
+use crate::segments::Segment;
+use crate::vit::{Vit, VitConfig};
+
+/// Architecture family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    /// Residual convolutional networks.
+    Resnet,
+    /// Vision transformers.
+    Vit,
+    /// ConvNeXt.
+    Convnext,
+}
+
+impl Family {
+    /// Lower-case name (`resnet`, `vit`, `convnext`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Resnet => "resnet",
+            Family::Vit => "vit",
+            Family::Convnext => "convnext",
+        }
+    }
+}
+
+impl std::fmt::Display for Family {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Family-specific hyper-parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "family", rename_all = "lowercase")]
+pub enum ArchConfig {
+    /// A ResNet.
+    Resnet(ResNetConfig),
+    /// A ViT.
+    Vit(VitConfig),
+    /// A ConvNeXt.
+    Convnext(ConvNextConfig),
+}
+
+/// Everything needed to rebuild a network: variant name, hyper-parameters, input and classes.
+/// Saved next to every model file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchSpec {
+    /// Registry name of the variant (`resnet18`, `vit-micro`).
+    pub name: String,
+    /// Input `[channels, height, width]`.
+    pub input: [usize; 3],
+    /// Number of output classes.
+    pub num_classes: usize,
+    /// Hyper-parameters.
+    pub config: ArchConfig,
+}
+
+impl ArchSpec {
+    /// The family of the architecture.
+    pub fn family(&self) -> Family {
+        match self.config {
+            ArchConfig::Resnet(_) => Family::Resnet,
+            ArchConfig::Vit(_) => Family::Vit,
+            ArchConfig::Convnext(_) => Family::Convnext,
+        }
+    }
+
+    /// Builds a freshly initialized network on `device` (seed the device first for
+    /// reproducible weights).
+    pub fn init(&self, device: &Device) -> Model {
+        let [channels, _, _] = self.input;
+        match &self.config {
+            ArchConfig::Resnet(c) => Model::Resnet(c.init(channels, self.num_classes, device)),
+            ArchConfig::Vit(c) => Model::Vit(c.init(self.input, self.num_classes, device)),
+            ArchConfig::Convnext(c) => Model::Convnext(c.init(channels, self.num_classes, device)),
+        }
+    }
+}
+
+/// Any network of the zoo.
+#[derive(Module, Debug)]
+pub enum Model {
+    /// A ResNet.
+    Resnet(ResNet),
+    /// A ViT.
+    Vit(Vit),
+    /// A ConvNeXt.
+    Convnext(ConvNext),
+}
+
+impl Model {
+    /// Logits for a batch of images.
+    ///
+    /// # Shapes
+    /// - input: `[batch, channels, height, width]`, output: `[batch, classes]`
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        let end = self.segments().len();
+        self.forward_range(Activation::Maps(images), 0..end).flat()
+    }
+
+    /// The forward chain of the network.
+    pub fn segments(&self) -> Vec<Segment> {
+        match self {
+            Model::Resnet(m) => m.segments(),
+            Model::Vit(m) => m.segments(),
+            Model::Convnext(m) => m.segments(),
+        }
+    }
+
+    /// Runs segments `range` of [`Model::segments`] on `x`.
+    pub fn forward_range(&self, mut x: Activation, range: std::ops::Range<usize>) -> Activation {
+        for index in range {
+            x = match self {
+                Model::Resnet(m) => m.forward_segment(index, x),
+                Model::Vit(m) => m.forward_segment(index, x),
+                Model::Convnext(m) => m.forward_segment(index, x),
+            };
+        }
+        x
+    }
+
+    /// Names of the normalization layers in forward order (`layer4.1.bn2`).
+    pub fn norm_layers(&self) -> Vec<String> {
+        match self {
+            Model::Resnet(m) => m.norm_layers(),
+            Model::Vit(m) => m.norm_layers(),
+            Model::Convnext(m) => m.norm_layers(),
+        }
+    }
+}

@@ -16,8 +16,8 @@ pub mod vit;
 pub use layers::Activation;
 pub use model::{ArchConfig, ArchSpec, Family, Model};
 pub use params::{
-    LoadReport, NamedTensor, TensorInfo, TensorKind, count_params, named_tensors, tensor_infos,
-    write_tensors,
+    LoadReport, NamedTensor, TensorInfo, TensorKind, count_params, named_tensors, set_trainable,
+    tensor_infos, write_tensors,
 };
 pub use registry::{Variant, family_default, find, matching, variants};
 pub use segments::Segment;

@@ -277,3 +277,31 @@ pub fn write_tensors<M: Module>(module: M, tensors: &[NamedTensor]) -> (M, LoadR
     report.unused = values.keys().filter(|name| !seen.contains(name)).cloned().collect();
     (module, report)
 }
+
+struct Trainable<'a> {
+    path: PathTracker,
+    names: &'a BTreeSet<String>,
+}
+
+impl ModuleMapper for Trainable<'_> {
+    fn enter_module(&mut self, name: &str, container_type: &str) {
+        self.path.enter(name, container_type);
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.exit();
+    }
+
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let trainable = self.names.contains(&self.path.name());
+        param.set_require_grad(trainable)
+    }
+}
+
+/// Makes exactly the parameters named in `names` require gradients; every other tensor
+/// stops requiring them. Training flags (BatchNorm statistics, dropout) are not touched:
+/// call `freeze()` first to put every layer in inference behaviour.
+pub fn set_trainable<M: Module>(module: M, names: &[String]) -> M {
+    let names: BTreeSet<String> = names.iter().cloned().collect();
+    module.map(&mut Trainable { path: PathTracker::default(), names: &names })
+}

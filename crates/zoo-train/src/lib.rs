@@ -1,1 +1,66 @@
-//! placeholder
+//! Training and evaluation of zoo networks with burn, and their files.
+//!
+//! - [`train`]: supervised training of a base model with a progress bar and per-epoch
+//!   validation, deterministic for a seed on CPU.
+//! - [`eval`]: batched evaluation (accuracy, predictions) of a model or of many members
+//!   that share a prefix.
+//! - [`store`]: the model file (safetensors with dotted PyTorch-style names + a JSON card),
+//!   written atomically.
+
+pub mod batches;
+pub mod collect;
+pub mod eval;
+pub mod members;
+pub mod metrics;
+pub mod prefix;
+pub mod store;
+pub mod train;
+
+pub use batches::Tensors;
+pub use collect::{CollectConfig, Collection, collect};
+pub use eval::{Evaluation, evaluate};
+pub use prefix::PrefixCache;
+pub use store::{ModelCard, load_model, save_model};
+pub use train::{LrSchedule, OptimizerConfig, TrainConfig, TrainOutcome, train};
+
+/// Errors of training, evaluation and model files.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A model file or card is malformed.
+    #[error("{path}: {reason}")]
+    BadFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A configuration value is invalid.
+    #[error("invalid training setting `{field}`: {reason}")]
+    BadConfig {
+        /// The field.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The data does not fit the model.
+    #[error("dataset `{dataset}` does not fit `{arch}`: {reason}")]
+    Mismatch {
+        /// The dataset.
+        dataset: String,
+        /// The architecture.
+        arch: String,
+        /// Why.
+        reason: String,
+    },
+    /// An error from the model crate.
+    #[error(transparent)]
+    Model(#[from] zoo_models::ModelError),
+}

@@ -1,0 +1,303 @@
+//! Checkpoint collection: keep training only the selected parameters of a trained model and
+//! save K snapshots of them (p-diff §1). BatchNorm statistics stay frozen (every layer runs in
+//! inference behaviour), and only the tail after the first selected layer is computed.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::GradientsParams;
+use burn::prelude::*;
+use indicatif::ProgressBar;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+use zoo_data::Dataset;
+use zoo_io::F32Tensor;
+use zoo_models::{Model, ParamLayout, Selection, set_trainable};
+
+use crate::TrainError;
+use crate::batches::Tensors;
+use crate::prefix::{PrefixCache, cut_for};
+use crate::train::{OptimizerConfig, cross_entropy};
+
+/// Settings of a collection run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectConfig {
+    /// Number of checkpoints K.
+    pub checkpoints: usize,
+    /// Optimizer steps between two checkpoints.
+    pub interval: usize,
+    /// Steps before the first checkpoint (lets the subset leave the base point).
+    pub warmup: usize,
+    /// Samples per step.
+    pub batch_size: usize,
+    /// Optimizer of the selected parameters (constant learning rate).
+    pub optimizer: OptimizerConfig,
+    /// Which parameters are trained and saved.
+    pub selection: Selection,
+}
+
+impl Default for CollectConfig {
+    fn default() -> Self {
+        Self {
+            checkpoints: 200,
+            interval: 10,
+            warmup: 50,
+            batch_size: 64,
+            optimizer: OptimizerConfig::Sgd {
+                lr: 0.05,
+                momentum: 0.9,
+                weight_decay: 5e-4,
+                nesterov: false,
+            },
+            selection: Selection::LastNorms,
+        }
+    }
+}
+
+impl CollectConfig {
+    /// Checks the values.
+    pub fn validate(&self) -> Result<(), TrainError> {
+        let bad =
+            |field, reason: &str| Err(TrainError::BadConfig { field, reason: reason.to_string() });
+        if self.checkpoints < 2 {
+            return bad("checkpoints", "needs at least 2");
+        }
+        if self.interval == 0 {
+            return bad("interval", "must be at least 1");
+        }
+        if self.batch_size == 0 {
+            return bad("batch_size", "must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+/// K checkpoints of a parameter subset, with their accuracies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Collection {
+    /// Architecture name.
+    pub arch: String,
+    /// Meaning of each value of a vector.
+    pub layout: ParamLayout,
+    /// Row-major K × P matrix.
+    pub params: Vec<f32>,
+    /// Validation accuracy of each checkpoint, percent.
+    pub val_accuracy: Vec<f64>,
+    /// Test accuracy of each checkpoint, percent.
+    pub test_accuracy: Vec<f64>,
+    /// Test-split predictions of each checkpoint (for diversity).
+    pub test_predictions: Vec<Vec<u16>>,
+    /// Free-form provenance (base model, config, seed, timings).
+    pub info: serde_json::Value,
+}
+
+impl Collection {
+    /// Number of checkpoints K.
+    pub fn len(&self) -> usize {
+        self.val_accuracy.len()
+    }
+
+    /// Whether the collection is empty.
+    pub fn is_empty(&self) -> bool {
+        self.val_accuracy.is_empty()
+    }
+
+    /// Row `k` of the matrix.
+    pub fn row(&self, k: usize) -> &[f32] {
+        let p = self.layout.len();
+        &self.params[k * p..(k + 1) * p]
+    }
+
+    /// Writes the collection as one safetensors file (atomically).
+    pub fn save(&self, path: &Path) -> Result<(), TrainError> {
+        let k = self.len();
+        let tensors = vec![
+            F32Tensor {
+                name: "params".into(),
+                shape: vec![k, self.layout.len()],
+                data: self.params.clone(),
+            },
+            F32Tensor {
+                name: "val_accuracy".into(),
+                shape: vec![k],
+                data: self.val_accuracy.iter().map(|&v| v as f32).collect(),
+            },
+            F32Tensor {
+                name: "test_accuracy".into(),
+                shape: vec![k],
+                data: self.test_accuracy.iter().map(|&v| v as f32).collect(),
+            },
+            F32Tensor {
+                name: "test_predictions".into(),
+                shape: vec![k, self.test_predictions.first().map_or(0, Vec::len)],
+                data: self.test_predictions.iter().flatten().map(|&v| v as f32).collect(),
+            },
+        ];
+        let metadata = HashMap::from([
+            ("format".to_string(), "pdiff-zoo collection v1".to_string()),
+            ("arch".to_string(), self.arch.clone()),
+            ("layout".to_string(), serde_json::to_string(&self.layout).expect("layout")),
+            ("info".to_string(), self.info.to_string()),
+        ]);
+        zoo_io::write_safetensors(path, &tensors, Some(metadata)).map_err(crate::store::io)
+    }
+
+    /// Reads a collection written by [`Collection::save`].
+    pub fn load(path: &Path) -> Result<Self, TrainError> {
+        let (tensors, metadata) = zoo_io::read_safetensors(path).map_err(crate::store::io)?;
+        let bad = |reason: String| TrainError::BadFile { path: path.to_path_buf(), reason };
+        let meta = |key: &str| {
+            metadata.get(key).cloned().ok_or_else(|| bad(format!("metadata `{key}` is missing")))
+        };
+        if meta("format")? != "pdiff-zoo collection v1" {
+            return Err(bad("not a pdiff-zoo collection (metadata `format`)".into()));
+        }
+        let layout: ParamLayout = serde_json::from_str(&meta("layout")?)
+            .map_err(|e| bad(format!("metadata `layout`: {e}")))?;
+        let info = serde_json::from_str(&meta("info")?)
+            .map_err(|e| bad(format!("metadata `info`: {e}")))?;
+        let get = |name: &str| {
+            tensors
+                .iter()
+                .find(|t| t.name == name)
+                .ok_or_else(|| bad(format!("tensor `{name}` is missing")))
+        };
+        let params = get("params")?;
+        if params.shape.len() != 2 || params.shape[1] != layout.len() {
+            return Err(bad(format!(
+                "tensor `params` has shape {:?}, expected [K, {}]",
+                params.shape,
+                layout.len()
+            )));
+        }
+        let k = params.shape[0];
+        let floats = |name: &str| -> Result<Vec<f64>, TrainError> {
+            let t = get(name)?;
+            if t.data.len() != k {
+                return Err(bad(format!(
+                    "tensor `{name}` has {} values, expected {k}",
+                    t.data.len()
+                )));
+            }
+            Ok(t.data.iter().map(|&v| v as f64).collect())
+        };
+        let predictions = get("test_predictions")?;
+        let n = predictions.shape.get(1).copied().unwrap_or(0);
+        Ok(Self {
+            arch: meta("arch")?,
+            layout,
+            params: params.data.clone(),
+            val_accuracy: floats("val_accuracy")?,
+            test_accuracy: floats("test_accuracy")?,
+            test_predictions: predictions
+                .data
+                .chunks(n.max(1))
+                .map(|row| row.iter().map(|&v| v as u16).collect())
+                .collect(),
+            info,
+        })
+    }
+}
+
+/// Prefix caches of the three splits for one model and selection.
+pub struct SplitCaches {
+    /// Training split.
+    pub train: PrefixCache,
+    /// Validation split.
+    pub val: PrefixCache,
+    /// Test split.
+    pub test: PrefixCache,
+}
+
+impl SplitCaches {
+    /// Pushes every split through the frozen prefix of `model` (a validation copy).
+    pub fn new(model: &Model, data: &Dataset, cut: usize, device: &Device) -> Self {
+        let cache = |split| PrefixCache::new(model, &Tensors::new(split, &data.info), cut, device);
+        Self { train: cache(&data.train), val: cache(&data.val), test: cache(&data.test) }
+    }
+}
+
+/// Collects `config.checkpoints` snapshots of the selected parameters of `model` (a
+/// validation copy of a trained network). Deterministic for a seed on CPU.
+pub fn collect(
+    arch: &str,
+    model: &Model,
+    data: &Dataset,
+    config: &CollectConfig,
+    seed: u64,
+    device: &Device,
+    bar: &ProgressBar,
+) -> Result<Collection, TrainError> {
+    config.validate()?;
+    let started = Instant::now();
+    let layout = config.selection.resolve(arch, model)?;
+    let cut = cut_for(model, &layout, arch)?;
+    let caches = SplitCaches::new(model, data, cut, device);
+    let end = model.segments().len();
+
+    let autodiff = device.clone().autodiff();
+    autodiff.seed(seed);
+    let mut tail = set_trainable(model.clone().fork(&autodiff).freeze(), &layout.names());
+    let mut optim = config.optimizer.init();
+    let lr = config.optimizer.lr();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut order: Vec<usize> = (0..caches.train.len()).collect();
+    order.shuffle(&mut rng);
+    let mut cursor = 0;
+
+    let total = config.warmup + config.checkpoints * config.interval;
+    bar.set_length(total as u64);
+    let mut collection = Collection {
+        arch: arch.to_string(),
+        layout: layout.clone(),
+        params: Vec::with_capacity(config.checkpoints * layout.len()),
+        val_accuracy: Vec::new(),
+        test_accuracy: Vec::new(),
+        test_predictions: Vec::new(),
+        info: serde_json::Value::Null,
+    };
+    for step in 1..=total {
+        if cursor + config.batch_size > order.len() {
+            order.shuffle(&mut rng);
+            cursor = 0;
+        }
+        let batch = &order[cursor..cursor + config.batch_size.min(order.len())];
+        cursor += batch.len();
+        let x = caches.train.rows(batch, &autodiff);
+        let labels: Vec<i64> = batch.iter().map(|&i| caches.train.labels[i] as i64).collect();
+        let labels = Tensor::<1, Int>::from_data(TensorData::new(labels, [batch.len()]), &autodiff);
+        let logits = tail.forward_range(x, cut..end).flat();
+        let loss = cross_entropy(logits, labels);
+        let grads = GradientsParams::from_grads(loss.backward(), &tail);
+        tail = optim.step(lr, tail, grads);
+        bar.set_position(step as u64);
+        if step > config.warmup && (step - config.warmup) % config.interval == 0 {
+            let snapshot = tail.valid();
+            let val = caches.val.evaluate(&snapshot);
+            let test = caches.test.evaluate(&snapshot);
+            collection.params.extend(layout.flatten(&snapshot));
+            collection.val_accuracy.push(val.accuracy);
+            collection.test_accuracy.push(test.accuracy);
+            collection.test_predictions.push(test.predictions);
+            bar.set_message(format!(
+                "checkpoint {}/{} val {:.2}% test {:.2}%",
+                collection.len(),
+                config.checkpoints,
+                val.accuracy,
+                test.accuracy
+            ));
+        }
+    }
+    collection.info = serde_json::json!({
+        "config": config,
+        "seed": seed,
+        "cut_segment": model.segments()[cut].name,
+        "seconds": started.elapsed().as_secs_f64(),
+    });
+    Ok(collection)
+}

@@ -1,0 +1,121 @@
+//! Training, evaluation and the model file on a tiny synthetic dataset.
+
+use burn::prelude::*;
+use indicatif::ProgressBar;
+use zoo_data::{Dataset, DatasetInfo, Split};
+use zoo_models::{find, named_tensors};
+use zoo_train::{LrSchedule, OptimizerConfig, Tensors, TrainConfig, load_model, save_model, train};
+
+/// Two classes of 8×8 images: dark with a bright left half, or bright right half.
+fn toy_dataset() -> Dataset {
+    let split = |n: usize, offset: usize| {
+        let mut images = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..n {
+            let label = ((i + offset) % 2) as u16;
+            for y in 0..8 {
+                for x in 0..8 {
+                    let bright = if label == 0 { x < 4 } else { x >= 4 };
+                    let noise = ((i * 31 + y * 7 + x * 13) % 40) as u8;
+                    images.push(if bright { 200 + noise / 2 } else { noise });
+                }
+            }
+            labels.push(label);
+        }
+        Split { images, labels }
+    };
+    Dataset {
+        info: DatasetInfo {
+            name: "toy".into(),
+            channels: 1,
+            height: 8,
+            width: 8,
+            labels: vec!["left".into(), "right".into()],
+            mean: vec![0.5],
+            std: vec![0.4],
+        },
+        train: split(64, 0),
+        val: split(16, 1),
+        test: split(16, 0),
+    }
+}
+
+fn config() -> TrainConfig {
+    TrainConfig {
+        epochs: 8,
+        batch_size: 16,
+        optimizer: OptimizerConfig::Adamw { lr: 3e-3, weight_decay: 0.0 },
+        schedule: LrSchedule::Cosine { warmup_epochs: 0.0 },
+        max_steps: None,
+    }
+}
+
+#[test]
+fn training_learns_is_deterministic_and_round_trips_through_files() {
+    let device = Device::flex();
+    let data = toy_dataset();
+    let spec = find("vit-micro").unwrap().spec;
+    let spec = zoo_models::ArchSpec {
+        config: zoo_models::ArchConfig::Resnet(zoo_models::resnet::ResNetConfig {
+            widths: vec![4, 8, 8],
+            ..zoo_models::resnet::ResNetConfig::cifar(1)
+        }),
+        ..spec.with_io([1, 8, 8], 2)
+    };
+    let bar = ProgressBar::hidden();
+    let first = train(&spec, &data, &config(), 7, &device, &bar).unwrap();
+    assert_eq!(first.history.len(), 8);
+    assert!(first.test.accuracy >= 90.0, "toy task not learned: {}", first.test.accuracy);
+
+    let second = train(&spec, &data, &config(), 7, &device, &bar).unwrap();
+    assert_eq!(
+        named_tensors(&first.model),
+        named_tensors(&second.model),
+        "same seed, same weights"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.safetensors");
+    let card = zoo_train::ModelCard {
+        schema: zoo_train::store::CARD_SCHEMA,
+        arch: spec.clone(),
+        dataset: data.info.clone(),
+        val_accuracy: first.val.accuracy,
+        test_accuracy: first.test.accuracy,
+        seed: 7,
+        training: serde_json::Value::Null,
+        seconds: first.seconds,
+        pdiff_zoo_version: "test".into(),
+    };
+    save_model(&path, &first.model, &card).unwrap();
+    let (loaded, loaded_card) = load_model(&path, &device).unwrap();
+    assert_eq!(loaded_card, card);
+    let test = Tensors::new(&data.test, &data.info);
+    let a = zoo_train::eval::logits(&first.model, &test, &device);
+    let b = zoo_train::eval::logits(&loaded, &test, &device);
+    // Loaded linear weights are transposed views, so matmuls may sum in another order.
+    let diff = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+    assert!(diff < 1e-5, "reloaded model differs by {diff}");
+}
+
+#[test]
+fn mismatched_data_and_bad_settings_are_errors() {
+    let device = Device::flex();
+    let data = toy_dataset();
+    let spec = find("resnet8").unwrap().spec; // 1×28×28, 10 classes
+    let bar = ProgressBar::hidden();
+    let err = train(&spec, &data, &config(), 0, &device, &bar).unwrap_err().to_string();
+    assert!(err.contains("toy") && err.contains("[1, 8, 8]"), "{err}");
+    let bad = TrainConfig { epochs: 0, ..config() };
+    let err = bad.validate().unwrap_err().to_string();
+    assert!(err.contains("epochs"), "{err}");
+}
+
+#[test]
+fn corrupt_model_file_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.safetensors");
+    std::fs::write(&path, b"junk").unwrap();
+    let err = load_model(&path, &Device::flex()).unwrap_err().to_string();
+    assert!(err.contains("broken.json"), "card is read first: {err}");
+}

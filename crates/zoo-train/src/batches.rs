@@ -50,6 +50,38 @@ impl Tensors {
         Tensor::from_data(TensorData::new(data, [indices.len(), c, h, w]), device)
     }
 
+    /// The images at `indices`, each translated by its `(dy, dx)` offset; uncovered pixels
+    /// take the value a black pixel normalizes to (random-shift augmentation).
+    pub fn shifted_images_at(
+        &self,
+        indices: &[usize],
+        offsets: &[(isize, isize)],
+        background: &[f32],
+        device: &Device,
+    ) -> Tensor<4> {
+        let [c, h, w] = self.dims;
+        let len = self.image_len();
+        let mut data = Vec::with_capacity(indices.len() * len);
+        for (&i, &(dy, dx)) in indices.iter().zip(offsets) {
+            let image = &self.images[i * len..(i + 1) * len];
+            for (channel, &fill) in background.iter().enumerate().take(c) {
+                let plane = &image[channel * h * w..(channel + 1) * h * w];
+                for y in 0..h as isize {
+                    for x in 0..w as isize {
+                        let (sy, sx) = (y - dy, x - dx);
+                        let inside = sy >= 0 && sx >= 0 && sy < h as isize && sx < w as isize;
+                        data.push(if inside {
+                            plane[(sy * w as isize + sx) as usize]
+                        } else {
+                            fill
+                        });
+                    }
+                }
+            }
+        }
+        Tensor::from_data(TensorData::new(data, [indices.len(), c, h, w]), device)
+    }
+
     /// Images `start..end` as a `[n, c, h, w]` tensor (no gather).
     pub fn images_range(&self, start: usize, end: usize, device: &Device) -> Tensor<4> {
         let len = self.image_len();

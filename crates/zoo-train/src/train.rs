@@ -9,9 +9,9 @@ use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 use indicatif::ProgressBar;
-use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use zoo_data::Dataset;
 use zoo_models::{ArchSpec, Family, Model};
@@ -124,6 +124,9 @@ pub struct TrainConfig {
     pub optimizer: OptimizerConfig,
     /// Learning-rate schedule.
     pub schedule: LrSchedule,
+    /// Random translation of training images by up to this many pixels (0 disables).
+    #[serde(default)]
+    pub shift: usize,
     /// Stop after this many steps (smoke tests); `None` runs all epochs.
     #[serde(default)]
     pub max_steps: Option<usize>,
@@ -134,7 +137,7 @@ impl TrainConfig {
     pub fn for_family(family: Family) -> Self {
         match family {
             Family::Resnet => Self {
-                epochs: 4,
+                epochs: 5,
                 batch_size: 64,
                 optimizer: OptimizerConfig::Sgd {
                     lr: 0.05,
@@ -143,20 +146,23 @@ impl TrainConfig {
                     nesterov: true,
                 },
                 schedule: LrSchedule::Cosine { warmup_epochs: 0.2 },
+                shift: 2,
                 max_steps: None,
             },
             Family::Vit => Self {
-                epochs: 10,
+                epochs: 15,
                 batch_size: 64,
                 optimizer: OptimizerConfig::Adamw { lr: 2e-3, weight_decay: 0.05 },
                 schedule: LrSchedule::Cosine { warmup_epochs: 1.0 },
+                shift: 2,
                 max_steps: None,
             },
             Family::Convnext => Self {
-                epochs: 5,
+                epochs: 6,
                 batch_size: 64,
                 optimizer: OptimizerConfig::Adamw { lr: 2e-3, weight_decay: 0.05 },
                 schedule: LrSchedule::Cosine { warmup_epochs: 0.5 },
+                shift: 2,
                 max_steps: None,
             },
         }
@@ -245,6 +251,8 @@ pub fn train(
     let mut step = 0;
     let mut history = Vec::new();
     let mut order: Vec<usize> = (0..train_set.len()).collect();
+    let background: Vec<f32> =
+        data.info.mean.iter().zip(&data.info.std).map(|(m, s)| -m / s).collect();
     'epochs: for epoch in 1..=config.epochs {
         let epoch_start = Instant::now();
         order.shuffle(&mut rng);
@@ -254,7 +262,15 @@ pub fn train(
                 break 'epochs;
             }
             let lr = config.schedule.at(config.optimizer.lr(), step, total, steps_per_epoch);
-            let images = train_set.images_at(batch, &autodiff);
+            let images = if config.shift == 0 {
+                train_set.images_at(batch, &autodiff)
+            } else {
+                let s = config.shift as i64;
+                let mut offset = || rng.random_range(-s..=s) as isize;
+                let offsets: Vec<(isize, isize)> =
+                    batch.iter().map(|_| (offset(), offset())).collect();
+                train_set.shifted_images_at(batch, &offsets, &background, &autodiff)
+            };
             let labels = train_set.labels_at(batch, &autodiff);
             let logits = model.forward(images);
             let predictions = crate::eval::argmax(logits.clone().detach());

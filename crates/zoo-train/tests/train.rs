@@ -46,6 +46,7 @@ fn config() -> TrainConfig {
         batch_size: 16,
         optimizer: OptimizerConfig::Adamw { lr: 3e-3, weight_decay: 0.0 },
         schedule: LrSchedule::Cosine { warmup_epochs: 0.0 },
+        shift: 1,
         max_steps: None,
     }
 }

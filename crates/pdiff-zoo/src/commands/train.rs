@@ -59,6 +59,10 @@ pub struct Args {
     /// Learning-rate schedule [default: cosine with warm-up].
     #[arg(long, value_enum)]
     schedule: Option<Schedule>,
+    /// Random translation of training images by up to this many pixels, 0 to disable
+    /// [default: 2].
+    #[arg(long)]
+    shift: Option<usize>,
     /// Stop after this many optimizer steps (smoke tests).
     #[arg(long)]
     max_steps: Option<usize>,
@@ -125,6 +129,9 @@ impl Args {
                     LrSchedule::Step { every_epochs: config.epochs.div_ceil(3).max(1), gamma: 0.1 }
                 }
             };
+        }
+        if let Some(shift) = self.shift {
+            config.shift = shift;
         }
         config.max_steps = self.max_steps;
         config

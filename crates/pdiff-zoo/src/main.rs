@@ -29,6 +29,10 @@ enum Command {
     Train(commands::train::Args),
     /// Keep training only the selected parameters of a trained model; save K checkpoints.
     Collect(commands::collect::Args),
+    /// Fit the p-diff autoencoder and latent DDPM to a collection.
+    Fit(commands::fit::Args),
+    /// Generate N members, splice and evaluate them against the trained checkpoints.
+    Sample(commands::sample::Args),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +41,8 @@ fn main() -> ExitCode {
         Command::List(args) => commands::list::run(args),
         Command::Train(args) => commands::train::run(args),
         Command::Collect(args) => commands::collect::run(args),
+        Command::Fit(args) => commands::fit::run(args),
+        Command::Sample(args) => commands::sample::run(args),
     };
     match result {
         Ok(code) => code,

@@ -9,6 +9,7 @@
 
 pub mod batches;
 pub mod collect;
+pub mod compare;
 pub mod eval;
 pub mod members;
 pub mod metrics;

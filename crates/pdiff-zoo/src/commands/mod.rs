@@ -2,5 +2,7 @@
 
 pub mod collect;
 pub mod data;
+pub mod fit;
 pub mod list;
+pub mod sample;
 pub mod train;

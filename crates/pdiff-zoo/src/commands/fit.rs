@@ -1,0 +1,72 @@
+//! `pdiff-zoo fit`: autoencoder then latent DDPM on a collection.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use pdiff::{Layout, PdiffConfig, fit};
+use zoo_train::collect::Collection;
+
+use crate::backend::{Backend, device};
+use crate::progress;
+
+/// Arguments of `fit`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Collection written by `pdiff-zoo collect`.
+    #[arg(long)]
+    collection: PathBuf,
+    /// Autoencoder optimizer steps [default: 3000; the reference uses 30000].
+    #[arg(long)]
+    ae_steps: Option<usize>,
+    /// Denoiser optimizer steps [default: 3000; the reference uses 30000].
+    #[arg(long)]
+    ddpm_steps: Option<usize>,
+    /// Full p-diff configuration as JSON (every field optional; see docs/RECIPES.md).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Compute backend.
+    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
+    backend: Backend,
+    /// Output directory [default: beside the collection, `NAME.pdiff/`].
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+}
+
+/// The layout of a collection in the method crate's terms.
+pub fn pdiff_layout(collection: &Collection) -> Layout {
+    Layout::from_shapes(collection.layout.tensors.iter().map(|t| (t.name.clone(), t.shape.clone())))
+}
+
+/// Runs `fit`.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let mut config: PdiffConfig = match &args.config {
+        Some(path) => zoo_io::read_json(path)?,
+        None => PdiffConfig::default(),
+    };
+    if let Some(steps) = args.ae_steps {
+        config.ae_train.steps = steps;
+    }
+    if let Some(steps) = args.ddpm_steps {
+        config.ddpm_train.steps = steps;
+    }
+    config.validate()?;
+    let device = device(args.backend)?;
+    let collection = Collection::load(&args.collection)
+        .with_context(|| format!("loading collection {}", args.collection.display()))?;
+    let output = args.output.clone().unwrap_or_else(|| {
+        let stem = args.collection.file_stem().map(|s| s.to_string_lossy().into_owned());
+        args.collection.with_file_name(format!("{}.pdiff", stem.unwrap_or_default()))
+    });
+    let bar = progress::bar(0, "fit");
+    let fitted =
+        fit(&collection.params, &pdiff_layout(&collection), &config, &device, args.seed, &bar)?;
+    bar.finish_and_clear();
+    fitted.save(&output)?;
+    eprintln!("fitted p-diff on {} vectors → {}", collection.len(), output.display());
+    println!("{}", serde_json::to_string_pretty(fitted.report())?);
+    Ok(ExitCode::SUCCESS)
+}

@@ -242,7 +242,7 @@ pub fn collect(
 
     let autodiff = device.clone().autodiff();
     autodiff.seed(seed);
-    let mut tail = set_trainable(model.clone().fork(&autodiff).freeze(), &layout.names());
+    let mut tail = set_trainable(model.clone().fork(&autodiff).train().freeze(), &layout.names());
     let mut optim = config.optimizer.init();
     let lr = config.optimizer.lr();
     let mut rng = StdRng::seed_from_u64(seed);

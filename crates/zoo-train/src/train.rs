@@ -137,32 +137,32 @@ impl TrainConfig {
     pub fn for_family(family: Family) -> Self {
         match family {
             Family::Resnet => Self {
-                epochs: 5,
+                epochs: 8,
                 batch_size: 64,
                 optimizer: OptimizerConfig::Sgd {
-                    lr: 0.05,
+                    lr: 0.1,
                     momentum: 0.9,
                     weight_decay: 5e-4,
                     nesterov: true,
                 },
                 schedule: LrSchedule::Cosine { warmup_epochs: 0.2 },
-                shift: 2,
+                shift: 1,
                 max_steps: None,
             },
             Family::Vit => Self {
-                epochs: 15,
+                epochs: 20,
                 batch_size: 64,
                 optimizer: OptimizerConfig::Adamw { lr: 2e-3, weight_decay: 0.05 },
                 schedule: LrSchedule::Cosine { warmup_epochs: 1.0 },
-                shift: 2,
+                shift: 1,
                 max_steps: None,
             },
             Family::Convnext => Self {
-                epochs: 6,
+                epochs: 8,
                 batch_size: 64,
-                optimizer: OptimizerConfig::Adamw { lr: 2e-3, weight_decay: 0.05 },
+                optimizer: OptimizerConfig::Adamw { lr: 4e-3, weight_decay: 0.05 },
                 schedule: LrSchedule::Cosine { warmup_epochs: 0.5 },
-                shift: 2,
+                shift: 1,
                 max_steps: None,
             },
         }

@@ -60,7 +60,7 @@ pub struct Args {
     #[arg(long, value_enum)]
     schedule: Option<Schedule>,
     /// Random translation of training images by up to this many pixels, 0 to disable
-    /// [default: 2].
+    /// [default: 1].
     #[arg(long)]
     shift: Option<usize>,
     /// Stop after this many optimizer steps (smoke tests).

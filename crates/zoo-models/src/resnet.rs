@@ -197,14 +197,15 @@ impl ResNet {
     pub fn norm_layers(&self) -> Vec<String> {
         let mut names = vec!["bn1".to_string()];
         for (name, block) in self.blocks() {
+            // The shortcut runs first, so the main path's norms are a block's last ones.
+            if block.downsample.is_some() {
+                names.push(format!("{name}.downsample.1"));
+            }
             let count = match block.bn3 {
                 Some(_) => 3,
                 None => 2,
             };
             names.extend((1..=count).map(|i| format!("{name}.bn{i}")));
-            if block.downsample.is_some() {
-                names.push(format!("{name}.downsample.1"));
-            }
         }
         names
     }

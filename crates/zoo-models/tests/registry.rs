@@ -164,3 +164,19 @@ fn default_selection_is_the_last_two_norm_layers() {
         assert_eq!(layout.len(), len, "{arch}");
     }
 }
+
+#[test]
+fn a_single_block_resnet_selects_its_main_path_norms() {
+    let device = Device::flex();
+    let model = find("resnet8").unwrap().spec.init(&device);
+    let layout = Selection::LastNorms.resolve("resnet8", &model).unwrap();
+    assert_eq!(
+        layout.names(),
+        vec![
+            "layer3.0.bn1.weight",
+            "layer3.0.bn1.bias",
+            "layer3.0.bn2.weight",
+            "layer3.0.bn2.bias"
+        ]
+    );
+}

@@ -40,6 +40,10 @@ fn toy_dataset() -> Dataset {
     }
 }
 
+/// burn's seeded RNG is process-wide: tests that initialize models run one at a time so
+/// that "same seed, same weights" is not broken by a concurrent test drawing from it.
+static DEVICE_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn config() -> TrainConfig {
     TrainConfig {
         epochs: 8,
@@ -53,6 +57,7 @@ fn config() -> TrainConfig {
 
 #[test]
 fn training_learns_is_deterministic_and_round_trips_through_files() {
+    let _rng = DEVICE_RNG.lock().unwrap();
     let device = Device::flex();
     let data = toy_dataset();
     let spec = find("vit-micro").unwrap().spec;
@@ -119,4 +124,55 @@ fn corrupt_model_file_names_the_file() {
     std::fs::write(&path, b"junk").unwrap();
     let err = load_model(&path, &Device::flex()).unwrap_err().to_string();
     assert!(err.contains("broken.json"), "card is read first: {err}");
+}
+
+#[test]
+fn collection_trains_only_the_selection_and_round_trips() {
+    let _rng = DEVICE_RNG.lock().unwrap();
+    use zoo_models::Selection;
+    use zoo_train::collect::{CollectConfig, Collection, collect};
+    let device = Device::flex();
+    let data = toy_dataset();
+    let spec = zoo_models::ArchSpec {
+        config: zoo_models::ArchConfig::Resnet(zoo_models::resnet::ResNetConfig {
+            widths: vec![4, 8, 8],
+            ..zoo_models::resnet::ResNetConfig::cifar(1)
+        }),
+        ..find("resnet8").unwrap().spec.with_io([1, 8, 8], 2)
+    };
+    let bar = ProgressBar::hidden();
+    let trained = train(&spec, &data, &config(), 3, &device, &bar).unwrap();
+    let config = CollectConfig {
+        checkpoints: 5,
+        interval: 2,
+        warmup: 2,
+        batch_size: 16,
+        optimizer: OptimizerConfig::Sgd {
+            lr: 0.5,
+            momentum: 0.9,
+            weight_decay: 0.0,
+            nesterov: false,
+        },
+        selection: Selection::LastNorms,
+    };
+    let collection = collect("toy", &trained.model, &data, &config, 1, &device, &bar).unwrap();
+    assert_eq!(collection.len(), 5);
+    assert_eq!(collection.layout.names()[0], "layer3.0.bn1.weight");
+    assert_ne!(collection.row(0), collection.row(4), "the subset moved");
+
+    // Splicing the last checkpoint changes exactly the selected tensors: everything else,
+    // BatchNorm running statistics included, is the base model's.
+    let base = named_tensors(&trained.model);
+    let (spliced, report) =
+        collection.layout.splice("toy", trained.model.clone(), collection.row(4)).unwrap();
+    assert!(report.is_clean());
+    for (a, b) in base.iter().zip(named_tensors(&spliced)) {
+        let selected = collection.layout.names().contains(&a.name);
+        assert_eq!(a.data != b.data, selected, "{}", a.name);
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.safetensors");
+    collection.save(&path).unwrap();
+    assert_eq!(Collection::load(&path).unwrap(), collection);
 }

@@ -98,10 +98,8 @@ pub fn write_safetensors(
     tensors: &[F32Tensor],
     metadata: Option<HashMap<String, String>>,
 ) -> Result<(), IoError> {
-    let bytes: Vec<Vec<u8>> = tensors
-        .iter()
-        .map(|t| t.data.iter().flat_map(|v| v.to_le_bytes()).collect())
-        .collect();
+    let bytes: Vec<Vec<u8>> =
+        tensors.iter().map(|t| t.data.iter().flat_map(|v| v.to_le_bytes()).collect()).collect();
     let mut views = Vec::with_capacity(tensors.len());
     for (t, b) in tensors.iter().zip(&bytes) {
         let view = TensorView::new(Dtype::F32, t.shape.clone(), b)
@@ -115,9 +113,7 @@ pub fn write_safetensors(
 
 /// Reads every tensor of a safetensors file as f32 (F32, F16 and BF16 are accepted),
 /// sorted by name, with the file's metadata.
-pub fn read_safetensors(
-    path: &Path,
-) -> Result<(Vec<F32Tensor>, HashMap<String, String>), IoError> {
+pub fn read_safetensors(path: &Path) -> Result<(Vec<F32Tensor>, HashMap<String, String>), IoError> {
     let bytes = read(path)?;
     let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)
         .map_err(|e| IoError::format(path, format!("not a safetensors file: {e}")))?;
@@ -131,10 +127,9 @@ pub fn read_safetensors(
             Dtype::F32 => {
                 raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
             }
-            Dtype::F16 => raw
-                .chunks_exact(2)
-                .map(|c| f16_to_f32(u16::from_le_bytes([c[0], c[1]])))
-                .collect(),
+            Dtype::F16 => {
+                raw.chunks_exact(2).map(|c| f16_to_f32(u16::from_le_bytes([c[0], c[1]]))).collect()
+            }
             Dtype::BF16 => raw
                 .chunks_exact(2)
                 .map(|c| f32::from_bits((u16::from_le_bytes([c[0], c[1]]) as u32) << 16))

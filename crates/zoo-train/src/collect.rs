@@ -60,6 +60,26 @@ impl Default for CollectConfig {
 }
 
 impl CollectConfig {
+    /// Defaults whose learning rate spreads the checkpoints of each family's small variant
+    /// on MNIST (nearest-neighbour IoU of errors below 0.99) without costing accuracy:
+    /// LayerNorm affine parameters need a much larger SGD step than BatchNorm ones.
+    pub fn for_family(family: zoo_models::Family) -> Self {
+        let lr = match family {
+            zoo_models::Family::Resnet => 0.05,
+            zoo_models::Family::Vit => 2.0,
+            zoo_models::Family::Convnext => 0.5,
+        };
+        Self {
+            optimizer: OptimizerConfig::Sgd {
+                lr,
+                momentum: 0.9,
+                weight_decay: 5e-4,
+                nesterov: false,
+            },
+            ..Self::default()
+        }
+    }
+
     /// Checks the values.
     pub fn validate(&self) -> Result<(), TrainError> {
         let bad =

@@ -35,9 +35,9 @@ pub struct Args {
     #[arg(long, default_value_t = 50)]
     warmup: usize,
     /// Learning rate of the (SGD, momentum 0.9) collection run; it sets how far the
-    /// checkpoints spread.
-    #[arg(long, default_value_t = 0.05)]
-    lr: f64,
+    /// checkpoints spread [default: 0.05 ResNet, 2.0 ViT, 0.5 ConvNeXt].
+    #[arg(long)]
+    lr: Option<f64>,
     /// Samples per step.
     #[arg(long, default_value_t = 64)]
     batch_size: usize,
@@ -53,14 +53,15 @@ pub struct Args {
 }
 
 impl Args {
-    fn config(&self) -> CollectConfig {
+    fn config(&self, family: zoo_models::Family) -> CollectConfig {
+        let defaults = CollectConfig::for_family(family);
         CollectConfig {
             checkpoints: self.checkpoints,
             interval: self.interval,
             warmup: self.warmup,
             batch_size: self.batch_size,
             optimizer: OptimizerConfig::Sgd {
-                lr: self.lr,
+                lr: self.lr.unwrap_or(defaults.optimizer.lr()),
                 momentum: 0.9,
                 weight_decay: 5e-4,
                 nesterov: false,
@@ -108,11 +109,11 @@ pub fn spread_report(collection: &Collection, labels: &[u16]) -> serde_json::Val
 
 /// Runs `collect`.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let config = args.config();
-    config.validate()?;
     let device = device(args.backend)?;
     let (model, card) = zoo_train::load_model(&args.model, &device)
         .with_context(|| format!("loading model {}", args.model.display()))?;
+    let config = args.config(card.arch.family());
+    config.validate()?;
     let data = load_for_card(&args.data, &card)?;
     let output = args.output.clone().unwrap_or_else(|| {
         let stem = args.model.file_stem().map(|s| s.to_string_lossy().into_owned());

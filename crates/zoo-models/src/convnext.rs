@@ -59,7 +59,7 @@ impl ConvNextConfig {
         };
         let p = self.stem_patch;
         let stem = (
-            conv2d(in_channels, self.dims[0], p, p, 0, 1, true, device),
+            conv2d([in_channels, self.dims[0]], p, p, 0, 1, true, device),
             LayerNorm2d::new(self.dims[0], CONVNEXT_LN_EPS, device),
         );
         let mut stages = Vec::new();
@@ -68,12 +68,12 @@ impl ConvNextConfig {
                 let previous = self.dims[index - 1];
                 (
                     LayerNorm2d::new(previous, CONVNEXT_LN_EPS, device),
-                    conv2d(previous, dim, 2, 2, 0, 1, true, device),
+                    conv2d([previous, dim], 2, 2, 0, 1, true, device),
                 )
             });
             let blocks = (0..depth)
                 .map(|_| ConvNextBlock {
-                    conv_dw: conv2d(dim, dim, 7, 1, 3, dim, true, device),
+                    conv_dw: conv2d([dim, dim], 7, 1, 3, dim, true, device),
                     norm: LayerNormConfig::new(dim).with_epsilon(CONVNEXT_LN_EPS).init(device),
                     mlp: ConvNextMlp {
                         fc1: linear(dim, self.mlp_ratio * dim),

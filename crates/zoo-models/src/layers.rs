@@ -8,8 +8,7 @@ use burn::prelude::*;
 
 /// A 2-D convolution with symmetric padding, PyTorch-style Kaiming-normal (fan-out) weights.
 pub fn conv2d(
-    in_channels: usize,
-    out_channels: usize,
+    [in_channels, out_channels]: [usize; 2],
     kernel: usize,
     stride: usize,
     padding: usize,

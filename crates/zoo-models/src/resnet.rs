@@ -89,8 +89,8 @@ impl ResNetConfig {
     pub fn init(&self, in_channels: usize, num_classes: usize, device: &Device) -> ResNet {
         let stem_width = self.widths[0];
         let conv1 = match self.stem {
-            StemKind::Imagenet => conv2d(in_channels, stem_width, 7, 2, 3, 1, false, device),
-            StemKind::Cifar => conv2d(in_channels, stem_width, 3, 1, 1, 1, false, device),
+            StemKind::Imagenet => conv2d([in_channels, stem_width], 7, 2, 3, 1, false, device),
+            StemKind::Cifar => conv2d([in_channels, stem_width], 3, 1, 1, 1, false, device),
         };
         let mut in_planes = stem_width;
         let mut stages = Vec::new();
@@ -241,26 +241,26 @@ impl ResidualBlock {
         let out_planes = width * kind.expansion();
         let downsample = (stride != 1 || in_planes != out_planes).then(|| {
             (
-                conv2d(in_planes, out_planes, 1, stride, 0, 1, false, device),
+                conv2d([in_planes, out_planes], 1, stride, 0, 1, false, device),
                 batch_norm(out_planes, device),
             )
         });
         match kind {
             BlockKind::Basic => Self {
-                conv1: conv2d(in_planes, width, 3, stride, 1, 1, false, device),
+                conv1: conv2d([in_planes, width], 3, stride, 1, 1, false, device),
                 bn1: batch_norm(width, device),
-                conv2: conv2d(width, width, 3, 1, 1, 1, false, device),
+                conv2: conv2d([width, width], 3, 1, 1, 1, false, device),
                 bn2: batch_norm(width, device),
                 conv3: None,
                 bn3: None,
                 downsample,
             },
             BlockKind::Bottleneck => Self {
-                conv1: conv2d(in_planes, width, 1, 1, 0, 1, false, device),
+                conv1: conv2d([in_planes, width], 1, 1, 0, 1, false, device),
                 bn1: batch_norm(width, device),
-                conv2: conv2d(width, width, 3, stride, 1, 1, false, device),
+                conv2: conv2d([width, width], 3, stride, 1, 1, false, device),
                 bn2: batch_norm(width, device),
-                conv3: Some(conv2d(width, out_planes, 1, 1, 0, 1, false, device)),
+                conv3: Some(conv2d([width, out_planes], 1, 1, 0, 1, false, device)),
                 bn3: Some(batch_norm(out_planes, device)),
                 downsample,
             },

@@ -82,7 +82,9 @@ impl VitConfig {
             .collect();
         let p = self.patch_size;
         Vit {
-            patch_embed: PatchEmbed { proj: conv2d(channels, self.dim, p, p, 0, 1, true, device) },
+            patch_embed: PatchEmbed {
+                proj: conv2d([channels, self.dim], p, p, 0, 1, true, device),
+            },
             cls_token: Param::from_tensor(Tensor::random(
                 [1, 1, self.dim],
                 burn::tensor::Distribution::Normal(0.0, 1e-6),

@@ -296,7 +296,7 @@ pub fn collect(
         let grads = GradientsParams::from_grads(loss.backward(), &tail);
         tail = optim.step(lr, tail, grads);
         bar.set_position(step as u64);
-        if step > config.warmup && (step - config.warmup) % config.interval == 0 {
+        if step > config.warmup && (step - config.warmup).is_multiple_of(config.interval) {
             let snapshot = tail.valid();
             let val = caches.val.evaluate(&snapshot);
             let test = caches.test.evaluate(&snapshot);

@@ -168,7 +168,7 @@ mod tests {
             nearest_neighbour_iou(&[a.clone(), b.clone(), a.clone()]),
             vec![1.0, 1.0 / 3.0, 1.0]
         );
-        assert_eq!(max_iou_to(&[b.clone()], &[a.clone(), b.clone()]), vec![1.0]);
+        assert_eq!(max_iou_to(std::slice::from_ref(&b), &[a.clone(), b.clone()]), vec![1.0]);
     }
 
     #[test]

@@ -218,6 +218,11 @@ impl AeGeometry {
     }
 }
 
+/// The noise augmentation of p-diff: (1 − f)·x + f·ε.
+pub fn mix_noise(x: Tensor<2>, eps: Tensor<2>, f: f64) -> Tensor<2> {
+    x.mul_scalar(1.0 - f) + eps.mul_scalar(f)
+}
+
 /// One encoder block.
 #[derive(Module, Debug)]
 pub struct EncoderBlock {
@@ -331,17 +336,15 @@ impl Autoencoder {
         input_noise: f64,
         latent_noise: f64,
     ) -> Tensor<2> {
-        let x = x.mul_scalar(1.0 - input_noise) + eps_in.mul_scalar(input_noise);
-        let z = self.encode_flat(x);
-        let z = (z.mul_scalar(1.0 - latent_noise) + eps_latent.mul_scalar(latent_noise))
-            .clamp(-1.0, 1.0);
-        self.decode_flat(z)
+        let z = self.encode_flat(mix_noise(x, eps_in, input_noise));
+        self.decode_flat(mix_noise(z, eps_latent, latent_noise).clamp(-1.0, 1.0))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::SeedableRng;
 
     #[test]
     fn geometry_pads_to_a_multiple_of_fold_power() {
@@ -386,6 +389,34 @@ mod tests {
             let bounded = flat.abs().max().into_scalar::<f32>();
             assert!(bounded <= 1.0);
         }
+    }
+
+    #[test]
+    fn noise_augmentation_has_the_configured_statistics() {
+        let device = Device::flex();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let (rows, cols) = (200, 500);
+        for f in [0.001, 0.1, 0.5] {
+            let x = Tensor::<2>::full([rows, cols], 2.0, &device);
+            let eps = crate::sampler::normal(&mut rng, rows, cols, &device);
+            let y = mix_noise(x, eps, f).into_data().try_into_vec::<f32>().unwrap();
+            let n = y.len() as f64;
+            let mean = y.iter().map(|v| *v as f64).sum::<f64>() / n;
+            let std = (y.iter().map(|v| (*v as f64 - mean).powi(2)).sum::<f64>() / n).sqrt();
+            // mean (1 − f)·2, std f (± a few standard errors over 10⁵ draws)
+            assert!((mean - 2.0 * (1.0 - f)).abs() < 5.0 * f / n.sqrt() + 1e-6, "{f}: {mean}");
+            assert!((std / f - 1.0).abs() < 0.02, "{f}: {std}");
+        }
+        // Zero noise factors give the clean encode → decode; the latent is clamped to [−1, 1].
+        let ae = AeConfig::small().init(50, &device).unwrap();
+        let x = crate::sampler::normal(&mut rng, 4, 50, &device);
+        let huge = crate::sampler::normal(&mut rng, 4, 4, &device).mul_scalar(100.0);
+        let clean = ae.decode_flat(ae.encode_flat(x.clone()));
+        let noisy = ae.forward_noisy(x.clone(), x.clone(), huge.clone(), 0.0, 0.0);
+        assert_eq!(clean.to_data(), noisy.to_data());
+        let clamped = ae.decode_flat(huge.clone().clamp(-1.0, 1.0));
+        let augmented = ae.forward_noisy(x.clone(), x, huge, 0.0, 1.0);
+        assert_eq!(clamped.to_data(), augmented.to_data());
     }
 
     #[test]

@@ -92,7 +92,7 @@ pub enum LatentScaling {
 }
 
 /// Everything [`fit`] needs besides the data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PdiffConfig {
     /// Normalization of the parameter vectors.
@@ -111,6 +111,21 @@ pub struct PdiffConfig {
     pub ddpm_train: DdpmTrainConfig,
     /// Latent scaling between AE and DDPM.
     pub latent_scaling: LatentScaling,
+}
+
+impl Default for PdiffConfig {
+    fn default() -> Self {
+        Self {
+            norm: NormMode::default(),
+            norm_eps: 1e-8,
+            ae: AeConfig::default(),
+            ae_train: TrainConfig::default(),
+            denoiser: DenoiserConfig::default(),
+            schedule: ScheduleConfig::default(),
+            ddpm_train: DdpmTrainConfig::default(),
+            latent_scaling: LatentScaling::default(),
+        }
+    }
 }
 
 impl PdiffConfig {

@@ -180,3 +180,13 @@ fn a_single_block_resnet_selects_its_main_path_norms() {
         ]
     );
 }
+
+#[test]
+fn every_standard_variant_maps_an_image_to_its_logits() {
+    let device = Device::flex();
+    for variant in variants().into_iter().filter(|v| v.spec.input == [3, 224, 224]) {
+        let model = variant.spec.init(&device);
+        let x = Tensor::<4>::random([1, 3, 224, 224], burn::tensor::Distribution::Default, &device);
+        assert_eq!(model.forward(x).dims(), [1, 1000], "{}", variant.name);
+    }
+}

@@ -1,6 +1,6 @@
 //! Running exported models in ONNX Runtime and checking them.
 //!
-//! - [`runtime`]: find `libonnxruntime` (`ORT_DYLIB_PATH`, the project `.venv`, system
+//! - [`runtime()`]: find `libonnxruntime` (`ORT_DYLIB_PATH`, the project `.venv`, system
 //!   folders) and start it once, with a typed error and a `hint:` instead of a panic;
 //! - [`OrtModel`]: a session with its signature and `metadata_props`; inputs are checked
 //!   against the signature before running;

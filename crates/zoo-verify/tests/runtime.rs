@@ -228,3 +228,10 @@ fn accuracy_and_comparisons() {
     let agree = compare_logits(&logits, &other, 3).unwrap();
     assert!(agree.max_abs_diff.is_nan() && !agree.within(1.0), "NaN must not pass");
 }
+
+#[test]
+fn models_can_move_to_worker_threads() {
+    fn assert_send<T: Send>() {}
+    assert_send::<OrtModel>();
+    assert_send::<VerifyError>();
+}

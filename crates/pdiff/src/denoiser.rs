@@ -19,12 +19,32 @@
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::nn::conv::{Conv1d, Conv1dConfig};
-use burn::nn::{Embedding, EmbeddingConfig, InstanceNorm, InstanceNormConfig, PaddingConfig1d};
+use burn::nn::{
+    Embedding, EmbeddingConfig, InstanceNorm, InstanceNormConfig, Linear, LinearConfig,
+    PaddingConfig1d,
+};
 use burn::prelude::*;
 use burn::tensor::activation::leaky_relu;
 use serde::{Deserialize, Serialize};
 
 use crate::PdiffError;
+
+/// How the timestep becomes the vector added at every block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum TimeEmbedding {
+    /// A learned T × dim table, N(0, 1) at init (the reference). Each row learns only from
+    /// the steps that drew its t: ~batch · steps / T updates, about 100 in a 1,500-step run,
+    /// so short runs keep nearly random, unrelated vectors for neighbouring timesteps.
+    Table,
+    /// Fixed sinusoidal features of t (Transformer / DDPM style, `features` of them), then a
+    /// learned linear map to dim: every step trains the whole map, and neighbouring
+    /// timesteps start out similar.
+    Sinusoidal {
+        /// Number of sinusoidal features (even).
+        features: usize,
+    },
+}
 
 /// Architecture of the denoiser.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,11 +58,19 @@ pub struct DenoiserConfig {
     pub norm_input: bool,
     /// LeakyReLU negative slope.
     pub negative_slope: f64,
+    /// Timestep embedding.
+    pub time_embedding: TimeEmbedding,
 }
 
 impl Default for DenoiserConfig {
     fn default() -> Self {
-        Self { channels: vec![32, 64, 128, 256], kernel: 3, norm_input: false, negative_slope: 0.01 }
+        Self {
+            channels: vec![32, 64, 128, 256],
+            kernel: 3,
+            norm_input: false,
+            negative_slope: 0.01,
+            time_embedding: TimeEmbedding::Sinusoidal { features: 64 },
+        }
     }
 }
 
@@ -59,6 +87,14 @@ impl DenoiserConfig {
         }
         if self.kernel == 0 {
             return Err(PdiffError::config("denoiser.kernel", "must be at least 1"));
+        }
+        if let TimeEmbedding::Sinusoidal { features } = self.time_embedding
+            && (features == 0 || features % 2 != 0)
+        {
+            return Err(PdiffError::config(
+                "denoiser.time_embedding.features",
+                "must be even and non-zero",
+            ));
         }
         Ok(())
     }
@@ -104,8 +140,23 @@ impl DenoiserConfig {
                 conv_b: conv(mid, out),
             });
         }
+        let (time_table, time_features, time_proj) = match self.time_embedding {
+            TimeEmbedding::Table => {
+                (Some(EmbeddingConfig::new(num_timesteps, dim).init(device)), None, None)
+            }
+            TimeEmbedding::Sinusoidal { features } => {
+                let table = sinusoidal(num_timesteps, features);
+                let table = Tensor::<2>::from_data(
+                    TensorData::new(table, [num_timesteps, features]),
+                    device,
+                );
+                (None, Some(table), Some(LinearConfig::new(features, dim).init(device)))
+            }
+        };
         Ok(Denoiser {
-            time_embed: EmbeddingConfig::new(num_timesteps, dim).init(device),
+            time_table,
+            time_features,
+            time_proj,
             enc,
             dec,
             dim,
@@ -123,10 +174,26 @@ pub struct DenoiserBlock {
     conv_b: Conv1d,
 }
 
+/// `features` sinusoids of each of `t_count` timesteps, row-major `[t_count, features]`:
+/// sin(t·ω_i) then cos(t·ω_i), ω_i = 10000^(−i / (features / 2)).
+fn sinusoidal(t_count: usize, features: usize) -> Vec<f32> {
+    let half = features / 2;
+    let mut out = Vec::with_capacity(t_count * features);
+    for t in 0..t_count {
+        let freqs = (0..half).map(|i| (-(10000f64.ln()) * i as f64 / half as f64).exp());
+        let angles: Vec<f64> = freqs.map(|w| t as f64 * w).collect();
+        out.extend(angles.iter().map(|a| a.sin() as f32));
+        out.extend(angles.iter().map(|a| a.cos() as f32));
+    }
+    out
+}
+
 /// ε_θ(x_t, t) over flat latents. Build with [`DenoiserConfig::init`].
 #[derive(Module, Debug)]
 pub struct Denoiser {
-    time_embed: Embedding,
+    time_table: Option<Embedding>,
+    time_features: Option<Tensor<2>>,
+    time_proj: Option<Linear>,
     enc: Vec<DenoiserBlock>,
     dec: Vec<DenoiserBlock>,
     dim: usize,
@@ -137,6 +204,18 @@ impl Denoiser {
     /// Latent dimension.
     pub fn dim(&self) -> usize {
         self.dim
+    }
+
+    /// The per-sample timestep vector, `[batch]` → `[batch, 1, dim]`.
+    fn embed_time(&self, t: Tensor<1, Int>) -> Tensor<3> {
+        let [batch] = t.dims();
+        match (&self.time_table, &self.time_features, &self.time_proj) {
+            (Some(table), _, _) => table.forward(t.reshape([batch, 1])),
+            (None, Some(features), Some(proj)) => {
+                proj.forward(features.clone().select(0, t)).reshape([batch, 1, self.dim])
+            }
+            _ => unreachable!("a denoiser has a table or features with a projection"),
+        }
     }
 
     fn block(&self, block: &DenoiserBlock, x: Tensor<3>, first: bool) -> Tensor<3> {
@@ -155,7 +234,7 @@ impl Denoiser {
     pub fn forward(&self, x: Tensor<2>, t: Tensor<1, Int>) -> Tensor<2> {
         let [batch, dim] = x.dims();
         assert_eq!(dim, self.dim, "denoiser built for latent dim {}", self.dim);
-        let emb = self.time_embed.forward(t.reshape([batch, 1])); // [batch, 1, dim]
+        let emb = self.embed_time(t); // [batch, 1, dim]
         let mut h = x.reshape([batch, 1, dim]);
         let mut skips = Vec::with_capacity(self.enc.len());
         for (i, block) in self.enc.iter().enumerate() {
@@ -270,8 +349,14 @@ mod tests {
 
     #[test]
     fn each_sample_uses_its_own_timestep() {
+        for time_embedding in [TimeEmbedding::Table, TimeEmbedding::Sinusoidal { features: 16 }] {
+            per_sample_timestep(time_embedding);
+        }
+    }
+
+    fn per_sample_timestep(time_embedding: TimeEmbedding) {
         let device = Device::flex();
-        let den = DenoiserConfig { channels: vec![8, 16, 32], ..Default::default() }
+        let den = DenoiserConfig { channels: vec![8, 16, 32], time_embedding, ..Default::default() }
             .init(8, 100, &device)
             .unwrap();
         let row: Vec<f32> = (0..8).map(|i| (i as f32 * 0.37).sin()).collect();
@@ -295,14 +380,18 @@ mod tests {
     #[test]
     fn ema_warmup_follows_the_model_and_settles_to_decay() {
         let device = Device::flex();
-        let cfg = DenoiserConfig { channels: vec![4], ..Default::default() };
+        let cfg = DenoiserConfig {
+            channels: vec![4],
+            time_embedding: TimeEmbedding::Table,
+            ..Default::default()
+        };
         let a = cfg.init(4, 10, &device).unwrap();
         let b = cfg.init(4, 10, &device).unwrap();
         let mut ema = Ema::new(&a, 0.9999, true);
         assert!((ema.current_decay() - 0.1).abs() < 1e-12);
         ema.update(&b);
         // After one update with d = 0.1 the average is 0.1·a + 0.9·b.
-        let w = |m: &Denoiser| m.time_embed.weight.val().into_data().try_into_vec::<f32>().unwrap();
+        let w = |m: &Denoiser| m.time_table.as_ref().unwrap().weight.val().into_data().try_into_vec::<f32>().unwrap();
         for ((e, a), b) in w(ema.model()).iter().zip(w(&a)).zip(w(&b)) {
             assert!((e - (0.1 * a + 0.9 * b)).abs() < 1e-5);
         }

@@ -33,7 +33,7 @@ pub mod train;
 
 pub use autoencoder::{AeConfig, AeGeometry, Autoencoder};
 pub use dataset::{Layout, LayoutEntry, NormMode, Normalizer, ParamDataset};
-pub use denoiser::{Denoiser, DenoiserConfig, Ema};
+pub use denoiser::{Denoiser, DenoiserConfig, Ema, TimeEmbedding};
 pub use sampler::{Sampler, sample_latents};
 pub use schedule::{BetaSchedule, NoiseSchedule, ScheduleConfig, VarianceType};
 pub use train::{
@@ -75,26 +75,39 @@ impl PdiffError {
     }
 }
 
-/// Re-draws every float parameter of `module` from `rng`, PyTorch-style: a rank-3 tensor
-/// (conv / transposed-conv weight, fan-in = dims[1] · dims[2]) and the rank-1 bias after it
-/// from U(−1/√fan_in, 1/√fan_in); a rank-2 tensor (embedding table) from N(0, 1). These are
-/// the distributions burn's own initializers use for these layers, drawn from a seeded host
-/// RNG instead of burn's process-wide one (which parallel callers would race on).
+/// Re-draws every float parameter of `module` from `rng`, PyTorch-style: a conv or
+/// transposed-conv weight (rank 3, fan-in = dims[1] · dims[2]), a `Linear` weight (rank 2,
+/// `[in, out]`, fan-in = dims[0]) and the rank-1 bias after either from
+/// U(−1/√fan_in, 1/√fan_in); an `Embedding` table from N(0, 1). These are the distributions
+/// burn's own initializers use for these layers, drawn from a seeded host RNG instead of
+/// burn's process-wide one (which parallel callers would race on).
 pub fn init_params<M: Module>(module: M, rng: &mut impl Rng) -> M {
     struct Reinit<'a, R: Rng> {
         rng: &'a mut R,
         fan_in: usize,
+        containers: Vec<String>,
     }
     impl<R: Rng> ModuleMapper for Reinit<'_, R> {
+        fn enter_module(&mut self, _name: &str, container_type: &str) {
+            self.containers.push(container_type.to_string());
+        }
+
+        fn exit_module(&mut self, _name: &str, _container_type: &str) {
+            self.containers.pop();
+        }
+
         fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            let in_embedding = self.containers.iter().any(|c| c == "Struct:Embedding");
             param.map(|old| {
                 let dims = old.dims();
                 let n: usize = dims.iter().product();
                 let values: Vec<f32> = match D {
-                    2 => (0..n).map(|_| self.rng.sample(StandardNormal)).collect(),
+                    2 if in_embedding => (0..n).map(|_| self.rng.sample(StandardNormal)).collect(),
                     _ => {
                         if D == 3 {
                             self.fan_in = dims[1] * dims[2];
+                        } else if D == 2 {
+                            self.fan_in = dims[0];
                         }
                         let bound = 1.0 / (self.fan_in.max(1) as f32).sqrt();
                         (0..n).map(|_| self.rng.random_range(-bound..bound)).collect()
@@ -105,5 +118,36 @@ pub fn init_params<M: Module>(module: M, rng: &mut impl Rng) -> M {
             })
         }
     }
-    module.map(&mut Reinit { rng, fan_in: 1 })
+    module.map(&mut Reinit { rng, fan_in: 1, containers: Vec::new() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn init_params_follows_the_layer_rules_and_the_seed() {
+        let device = Device::flex();
+        let cfg = DenoiserConfig { channels: vec![8, 16], ..Default::default() };
+        let draw = |seed| {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+            store::module_tensors(&init_params(cfg.init(8, 100, &device).unwrap(), &mut rng))
+        };
+        let a = draw(1);
+        assert_eq!(a, draw(1));
+        assert_ne!(a, draw(2));
+        let proj = a.iter().find(|t| t.name == "time_proj.weight").unwrap();
+        assert_eq!(proj.shape, vec![64, 8]);
+        assert!(proj.data.iter().all(|v| v.abs() <= 1.0 / 8.0)); // 1/√64
+        let conv = a.iter().find(|t| t.name == "enc.1.conv_a.weight").unwrap();
+        let bound = 1.0 / ((8 * 3) as f32).sqrt();
+        assert!(conv.data.iter().all(|v| v.abs() <= bound));
+        let table = DenoiserConfig { time_embedding: TimeEmbedding::Table, ..cfg.clone() };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+        let t = store::module_tensors(&init_params(table.init(8, 100, &device).unwrap(), &mut rng));
+        let emb = t.iter().find(|t| t.name == "time_table.weight").unwrap();
+        let var = emb.data.iter().map(|v| (v * v) as f64).sum::<f64>() / emb.data.len() as f64;
+        assert!((var - 1.0).abs() < 0.15, "N(0, 1) table, variance {var}");
+    }
 }

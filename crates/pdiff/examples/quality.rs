@@ -7,7 +7,7 @@ use burn::prelude::*;
 use indicatif::ProgressBar;
 use pdiff::{
     AeConfig, DdpmTrainConfig, DenoiserConfig, LatentScaling, Layout, PdiffConfig, Sampler,
-    TrainConfig, fit,
+    TimeEmbedding, TrainConfig, fit,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -19,7 +19,8 @@ const RANK: usize = 4;
 
 fn synthetic() -> Vec<f32> {
     let mut rng = StdRng::seed_from_u64(1);
-    let mu: Vec<f32> = (0..P).map(|i| if i < P / 2 { 1.0 } else { 0.0 } + rng.random_range(-0.3..0.3)).collect();
+    let mu: Vec<f32> =
+        (0..P).map(|i| if i < P / 2 { 1.0 } else { 0.0 } + rng.random_range(-0.3..0.3)).collect();
     let a: Vec<f32> = (0..P * RANK).map(|_| 0.05 * rng.sample::<f32, _>(StandardNormal)).collect();
     let mut m = Vec::new();
     for _ in 0..K {
@@ -35,7 +36,8 @@ fn stats(rows: &[f32]) -> (Vec<f64>, Vec<f64>) {
     let n = (rows.len() / P) as f64;
     let mut mean = vec![0.0; P];
     let mut var = vec![0.0; P];
-    rows.chunks_exact(P).for_each(|r| r.iter().zip(&mut mean).for_each(|(v, m)| *m += *v as f64 / n));
+    rows.chunks_exact(P)
+        .for_each(|r| r.iter().zip(&mut mean).for_each(|(v, m)| *m += *v as f64 / n));
     rows.chunks_exact(P).for_each(|r| {
         r.iter().zip(&mean).zip(&mut var).for_each(|((v, m), s)| *s += (*v as f64 - m).powi(2) / n)
     });
@@ -43,7 +45,9 @@ fn stats(rows: &[f32]) -> (Vec<f64>, Vec<f64>) {
 }
 
 fn nearest(a: &[f32], b: &[f32], skip_self: bool) -> f64 {
-    let d = |x: &[f32], y: &[f32]| x.iter().zip(y).map(|(p, q)| ((p - q) as f64).powi(2)).sum::<f64>().sqrt();
+    let d = |x: &[f32], y: &[f32]| {
+        x.iter().zip(y).map(|(p, q)| ((p - q) as f64).powi(2)).sum::<f64>().sqrt()
+    };
     let per: Vec<f64> = a
         .chunks_exact(P)
         .enumerate()
@@ -59,14 +63,18 @@ fn nearest(a: &[f32], b: &[f32], skip_self: bool) -> f64 {
 }
 
 fn main() {
-    let arg = |i: usize, d: usize| std::env::args().nth(i).and_then(|s| s.parse().ok()).unwrap_or(d);
+    let arg =
+        |i: usize, d: usize| std::env::args().nth(i).and_then(|s| s.parse().ok()).unwrap_or(d);
     let (ae_steps, ddpm_steps) = (arg(1, 1000), arg(2, 2000));
     let device = Device::flex();
     let data = synthetic();
     let layout = Layout::from_shapes([("w", vec![P / 2]), ("b", vec![P / 2])]);
     let (dm, ds) = stats(&data);
     let data_std = ds.iter().sum::<f64>() / P as f64;
-    println!("data: mean column std {data_std:.4}, mean train→train nearest {:.4}", nearest(&data, &data, true));
+    println!(
+        "data: mean column std {data_std:.4}, mean train→train nearest {:.4}",
+        nearest(&data, &data, true)
+    );
     let base = PdiffConfig {
         ae: AeConfig { dec_channels: vec![4, 64, 64, 8], ..AeConfig::medium() },
         ae_train: TrainConfig { steps: ae_steps, ..Default::default() },
@@ -74,17 +82,34 @@ fn main() {
         ddpm_train: DdpmTrainConfig { steps: ddpm_steps, ..Default::default() },
         ..Default::default()
     };
+    let mut no_clip = base.clone();
+    no_clip.schedule.clip_xt = false;
+    let mut table = base.clone();
+    table.denoiser.time_embedding = TimeEmbedding::Table;
     let variants = [
-        ("global scaling", base.clone()),
-        ("no scaling", PdiffConfig { latent_scaling: LatentScaling::None, ..base.clone() }),
+        ("default (global scaling, sinusoidal t)", base.clone()),
+        ("no latent scaling", PdiffConfig { latent_scaling: LatentScaling::None, ..base.clone() }),
+        ("no x_t clamp", no_clip),
+        ("learned t table", table),
     ];
+    let which = std::env::args().nth(3).unwrap_or_else(|| "0123".into());
+    let variants: Vec<_> = variants
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| which.contains(&i.to_string()))
+        .map(|(_, v)| v)
+        .collect();
     for (name, cfg) in variants {
         let f = fit(&data, &layout, &cfg, &device, 0, &ProgressBar::hidden()).unwrap();
         let r = f.report();
         println!(
             "{name}: AE {:.0}s ratio {:.3}, DDPM {:.0}s final loss {:.3}, latent m {:.3} s {:.3}",
-            r.ae_seconds, r.reconstruction.ratio, r.ddpm_seconds, r.ddpm_loss.last().unwrap().loss,
-            r.latent_shift, r.latent_scale
+            r.ae_seconds,
+            r.reconstruction.ratio,
+            r.ddpm_seconds,
+            r.ddpm_loss.last().unwrap().loss,
+            r.latent_shift,
+            r.latent_scale
         );
         let recon = f.decode(&f.encode(&data).unwrap()).unwrap();
         println!("  AE recon→train nearest {:.4}", nearest(&recon, &data, false));
@@ -97,7 +122,9 @@ fn main() {
             let ratio = gs.iter().sum::<f64>() / ds.iter().sum::<f64>();
             println!(
                 "  {sampler:?}: {secs:.1}s, mean err/std {:.3}, std ratio {ratio:.3}, gen→train nearest {:.4}, gen→gen nearest {:.4}",
-                err / data_std, nearest(&g, &data, false), nearest(&g, &g, true)
+                err / data_std,
+                nearest(&g, &data, false),
+                nearest(&g, &g, true)
             );
         }
     }

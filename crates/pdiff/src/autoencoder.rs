@@ -431,8 +431,7 @@ mod tests {
     #[test]
     fn config_round_trips_and_fills_defaults() {
         let cfg = AeConfig { latent_noise: 0.5, ..AeConfig::small() };
-        let back: AeConfig =
-            serde_json::from_str(&serde_json::to_string(&cfg).unwrap()).unwrap();
+        let back: AeConfig = serde_json::from_str(&serde_json::to_string(&cfg).unwrap()).unwrap();
         assert_eq!(back, cfg);
         let partial: AeConfig = serde_json::from_str(r#"{"latent_noise": 0.5}"#).unwrap();
         assert_eq!(partial, AeConfig { latent_noise: 0.5, ..AeConfig::medium() });

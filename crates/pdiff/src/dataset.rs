@@ -28,7 +28,9 @@ pub struct Layout {
 
 impl Layout {
     /// Lays tensors out back to back in the given order.
-    pub fn from_shapes<S: Into<String>>(tensors: impl IntoIterator<Item = (S, Vec<usize>)>) -> Self {
+    pub fn from_shapes<S: Into<String>>(
+        tensors: impl IntoIterator<Item = (S, Vec<usize>)>,
+    ) -> Self {
         let mut offset = 0;
         let entries = tensors
             .into_iter()
@@ -72,7 +74,9 @@ impl Layout {
             offset += e.len;
         }
         if offset != p {
-            return Err(PdiffError::shape(format!("layout covers {offset} values, vectors have {p}")));
+            return Err(PdiffError::shape(format!(
+                "layout covers {offset} values, vectors have {p}"
+            )));
         }
         Ok(())
     }
@@ -155,9 +159,8 @@ impl Normalizer {
                 let mut mean = vec![0.0f32; p];
                 let mut std = vec![1.0f32; p];
                 for e in &layout.entries {
-                    let values = || {
-                        matrix.chunks_exact(p).flat_map(|row| &row[e.offset..e.offset + e.len])
-                    };
+                    let values =
+                        || matrix.chunks_exact(p).flat_map(|row| &row[e.offset..e.offset + e.len]);
                     let n = (k * e.len) as f64;
                     let m = values().map(|v| *v as f64).sum::<f64>() / n;
                     let var = values().map(|v| (*v as f64 - m).powi(2)).sum::<f64>() / n;
@@ -220,9 +223,7 @@ impl Normalizer {
     pub fn denormalize(&self, rows: &[f32]) -> Vec<f32> {
         let p = self.len();
         rows.chunks_exact(p)
-            .flat_map(|row| {
-                row.iter().zip(&self.mean).zip(&self.std).map(|((x, m), s)| x * s + m)
-            })
+            .flat_map(|row| row.iter().zip(&self.mean).zip(&self.std).map(|((x, m), s)| x * s + m))
             .collect()
     }
 }
@@ -313,7 +314,8 @@ mod tests {
     #[test]
     fn every_mode_round_trips() {
         let (k, m) = (7, matrix(7));
-        for mode in [NormMode::PerTensor, NormMode::PerCoordinate, NormMode::Centered, NormMode::None]
+        for mode in
+            [NormMode::PerTensor, NormMode::PerCoordinate, NormMode::Centered, NormMode::None]
         {
             let ds = ParamDataset::new(&m, k, layout(), mode, 1e-8).unwrap();
             let back = ds.normalizer.denormalize(&ds.normalized);

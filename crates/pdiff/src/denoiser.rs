@@ -83,13 +83,16 @@ impl DenoiserConfig {
     /// Checks the settings on their own.
     pub fn validate(&self) -> Result<(), PdiffError> {
         if self.channels.is_empty() || self.channels.contains(&0) {
-            return Err(PdiffError::config("denoiser.channels", "needs at least one non-zero width"));
+            return Err(PdiffError::config(
+                "denoiser.channels",
+                "needs at least one non-zero width",
+            ));
         }
         if self.kernel == 0 {
             return Err(PdiffError::config("denoiser.kernel", "must be at least 1"));
         }
         if let TimeEmbedding::Sinusoidal { features } = self.time_embedding
-            && (features == 0 || features % 2 != 0)
+            && (features == 0 || !features.is_multiple_of(2))
         {
             return Err(PdiffError::config(
                 "denoiser.time_embedding.features",
@@ -356,11 +359,13 @@ mod tests {
 
     fn per_sample_timestep(time_embedding: TimeEmbedding) {
         let device = Device::flex();
-        let den = DenoiserConfig { channels: vec![8, 16, 32], time_embedding, ..Default::default() }
-            .init(8, 100, &device)
-            .unwrap();
+        let den =
+            DenoiserConfig { channels: vec![8, 16, 32], time_embedding, ..Default::default() }
+                .init(8, 100, &device)
+                .unwrap();
         let row: Vec<f32> = (0..8).map(|i| (i as f32 * 0.37).sin()).collect();
-        let x = Tensor::<2>::from_data(TensorData::new([row.clone(), row].concat(), [2, 8]), &device);
+        let x =
+            Tensor::<2>::from_data(TensorData::new([row.clone(), row].concat(), [2, 8]), &device);
         let out = |t: &[i64]| den.forward(x.clone(), ints(t, &device)).into_data();
         let same = out(&[3, 3]).try_into_vec::<f32>().unwrap();
         let mixed = out(&[3, 70]).try_into_vec::<f32>().unwrap();
@@ -391,7 +396,9 @@ mod tests {
         assert!((ema.current_decay() - 0.1).abs() < 1e-12);
         ema.update(&b);
         // After one update with d = 0.1 the average is 0.1·a + 0.9·b.
-        let w = |m: &Denoiser| m.time_table.as_ref().unwrap().weight.val().into_data().try_into_vec::<f32>().unwrap();
+        let w = |m: &Denoiser| {
+            m.time_table.as_ref().unwrap().weight.val().into_data().try_into_vec::<f32>().unwrap()
+        };
         for ((e, a), b) in w(ema.model()).iter().zip(w(&a)).zip(w(&b)) {
             assert!((e - (0.1 * a + 0.9 * b)).abs() < 1e-5);
         }

@@ -37,8 +37,8 @@ pub use denoiser::{Denoiser, DenoiserConfig, Ema, TimeEmbedding};
 pub use sampler::{Sampler, sample_latents};
 pub use schedule::{BetaSchedule, NoiseSchedule, ScheduleConfig, VarianceType};
 pub use train::{
-    DdpmTrainConfig, FitReport, FittedPdiff, LatentScaling, LossPoint, PdiffConfig,
-    Reconstruction, TrainConfig, fit,
+    DdpmTrainConfig, FitReport, FittedPdiff, LatentScaling, LossPoint, PdiffConfig, Reconstruction,
+    TrainConfig, fit,
 };
 
 use burn::module::{Module, ModuleMapper, Param};

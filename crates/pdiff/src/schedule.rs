@@ -112,7 +112,9 @@ impl NoiseSchedule {
                 if !(s >= 0.0 && 0.0 < max_beta && max_beta < 1.0) {
                     return Err(PdiffError::config(
                         "schedule.betas",
-                        format!("cosine betas need s >= 0 and 0 < max_beta < 1, got {s}, {max_beta}"),
+                        format!(
+                            "cosine betas need s >= 0 and 0 < max_beta < 1, got {s}, {max_beta}"
+                        ),
                     ));
                 }
                 let f = |i: usize| {
@@ -133,9 +135,8 @@ impl NoiseSchedule {
         // DDPM Eq. (7): β̃_t and the two coefficients of μ̃_t(x_t, x_0).
         let posterior_variance =
             (0..t_count).map(|t| betas[t] * (1.0 - prev(t)) / (1.0 - alpha_bars[t])).collect();
-        let posterior_mean_coef1 = (0..t_count)
-            .map(|t| betas[t] * prev(t).sqrt() / (1.0 - alpha_bars[t]))
-            .collect();
+        let posterior_mean_coef1 =
+            (0..t_count).map(|t| betas[t] * prev(t).sqrt() / (1.0 - alpha_bars[t])).collect();
         let posterior_mean_coef2 = (0..t_count)
             .map(|t| (1.0 - prev(t)) * alphas[t].sqrt() / (1.0 - alpha_bars[t]))
             .collect();
@@ -216,8 +217,7 @@ impl NoiseSchedule {
         assert_eq!(t.len(), batch, "one timestep per row");
         let device = x0.device();
         let signal: Vec<f32> = t.iter().map(|&t| self.alpha_bars[t].sqrt() as f32).collect();
-        let noise: Vec<f32> =
-            t.iter().map(|&t| (1.0 - self.alpha_bars[t]).sqrt() as f32).collect();
+        let noise: Vec<f32> = t.iter().map(|&t| (1.0 - self.alpha_bars[t]).sqrt() as f32).collect();
         let signal = Tensor::<2>::from_data(TensorData::new(signal, [batch, 1]), &device);
         let noise = Tensor::<2>::from_data(TensorData::new(noise, [batch, 1]), &device);
         x0 * signal + eps * noise
@@ -402,7 +402,8 @@ mod tests {
         };
         let large = step(ScheduleConfig::default());
         assert!((large - 0.5299814964717556).abs() < 1e-6, "{large}");
-        let small = step(ScheduleConfig { variance: VarianceType::FixedSmall, ..Default::default() });
+        let small =
+            step(ScheduleConfig { variance: VarianceType::FixedSmall, ..Default::default() });
         assert!((small - 0.5299672066479558).abs() < 1e-6, "{small}");
         let x0 = value(s.predict_x0(scalar(0.5, &d), scalar(0.1, &d), 487));
         assert!((x0 - 1.3591612093660377).abs() < 1e-5);

@@ -75,7 +75,8 @@ impl ModuleMapper for Apply<'_> {
         };
         let expected = param.lazy_shape().dims::<D>().to_vec();
         if expected != given.shape || given.data.len() != expected.iter().product::<usize>() {
-            self.problems.push(format!("`{name}`: expected shape {expected:?}, file has {:?}", given.shape));
+            self.problems
+                .push(format!("`{name}`: expected shape {expected:?}, file has {:?}", given.shape));
             return param;
         }
         self.applied.insert(name);
@@ -94,9 +95,14 @@ pub fn apply_tensors<M: Module>(
     tensors: &[F32Tensor],
     file: &Path,
 ) -> Result<M, PdiffError> {
-    let values: BTreeMap<String, &F32Tensor> = tensors.iter().map(|t| (t.name.clone(), t)).collect();
-    let mut apply =
-        Apply { path: DottedPath::default(), values: &values, applied: BTreeSet::new(), problems: vec![] };
+    let values: BTreeMap<String, &F32Tensor> =
+        tensors.iter().map(|t| (t.name.clone(), t)).collect();
+    let mut apply = Apply {
+        path: DottedPath::default(),
+        values: &values,
+        applied: BTreeSet::new(),
+        problems: vec![],
+    };
     let module = module.map(&mut apply);
     let mut problems = apply.problems;
     for name in values.keys().filter(|n| !apply.applied.contains(*n)) {
@@ -129,9 +135,8 @@ pub fn write_dir_atomically(
         .ok_or_else(|| PdiffError::shape(format!("{} has no directory name", dir.display())))?
         .to_string_lossy()
         .into_owned();
-    let sibling = |tag: &str| -> PathBuf {
-        parent.join(format!(".{name}.{tag}-{}", std::process::id()))
-    };
+    let sibling =
+        |tag: &str| -> PathBuf { parent.join(format!(".{name}.{tag}-{}", std::process::id())) };
     let tmp = sibling("tmp");
     if tmp.exists() {
         fs::remove_dir_all(&tmp).map_err(|e| os(&tmp, e))?;

@@ -134,7 +134,7 @@ impl PdiffConfig {
         self.ae.validate()?;
         self.denoiser.validate()?;
         NoiseSchedule::new(&self.schedule)?;
-        if !(self.norm_eps > 0.0) {
+        if self.norm_eps.is_nan() || self.norm_eps <= 0.0 {
             return Err(PdiffError::config("norm_eps", "must be > 0"));
         }
         let t = &self.ae_train;
@@ -158,7 +158,7 @@ fn check_optim(name: &str, lr: f64, wd: f64, log_every: usize) -> Result<(), Pdi
     if !(lr > 0.0 && lr.is_finite()) {
         return Err(PdiffError::config(&format!("{name}.lr"), "must be a positive number"));
     }
-    if !(wd >= 0.0) {
+    if wd.is_nan() || wd < 0.0 {
         return Err(PdiffError::config(&format!("{name}.weight_decay"), "must be >= 0"));
     }
     if log_every == 0 {
@@ -238,7 +238,7 @@ impl LossLog {
             None => loss,
         });
         self.count += 1;
-        if step % self.every != 0 && !last {
+        if !step.is_multiple_of(self.every) && !last {
             return None;
         }
         let sum = self.sum.take()?.into_scalar::<f64>();
@@ -313,7 +313,8 @@ pub fn train_autoencoder(
         let [b, p] = x.dims();
         let eps_in = normal(rng, b, p, &ad);
         let eps_lat = normal(rng, b, dim, &ad);
-        let recon = model.forward_noisy(x.clone(), eps_in, eps_lat, cfg.input_noise, cfg.latent_noise);
+        let recon =
+            model.forward_noisy(x.clone(), eps_in, eps_lat, cfg.input_noise, cfg.latent_noise);
         let loss = (recon - x).square().mean();
         if let Some(mean) = log.push(step, loss.clone().detach(), step == train.steps) {
             progress.set_message(format!("autoencoder loss {mean:.3e}"));
@@ -382,7 +383,7 @@ pub fn fit(
 ) -> Result<FittedPdiff, PdiffError> {
     config.validate()?;
     let p = layout.len();
-    if p == 0 || matrix.len() % p != 0 || matrix.is_empty() {
+    if p == 0 || !matrix.len().is_multiple_of(p) || matrix.is_empty() {
         return Err(PdiffError::shape(format!(
             "matrix of {} values is not a whole number of vectors of P = {p}",
             matrix.len()
@@ -532,11 +533,12 @@ impl FittedPdiff {
     fn schedule(&self) -> Result<NoiseSchedule, PdiffError> {
         // The clamps bound the AE's latent range [−1, 1], seen through the scaling.
         let (m, s) = (self.report.latent_shift as f64, self.report.latent_scale as f64);
-        Ok(NoiseSchedule::new(&self.config.schedule)?.with_clip_range((-1.0 - m) / s, (1.0 - m) / s))
+        Ok(NoiseSchedule::new(&self.config.schedule)?
+            .with_clip_range((-1.0 - m) / s, (1.0 - m) / s))
     }
 
     fn check_rows(&self, values: &[f32], width: usize, what: &str) -> Result<usize, PdiffError> {
-        if width == 0 || values.len() % width != 0 {
+        if width == 0 || !values.len().is_multiple_of(width) {
             return Err(PdiffError::shape(format!(
                 "{what}: {} values are not a whole number of rows of {width}",
                 values.len()
@@ -546,7 +548,12 @@ impl FittedPdiff {
     }
 
     /// Draws `n` latents (AE latent space, unscaled; `n × latent_dim` row-major).
-    pub fn sample_latents(&self, n: usize, sampler: Sampler, seed: u64) -> Result<Vec<f32>, PdiffError> {
+    pub fn sample_latents(
+        &self,
+        n: usize,
+        sampler: Sampler,
+        seed: u64,
+    ) -> Result<Vec<f32>, PdiffError> {
         let schedule = self.schedule()?;
         let mut rng = StdRng::seed_from_u64(seed);
         let z = sample_latents(&self.denoiser, &schedule, n, sampler, &mut rng, &self.device);
@@ -568,7 +575,8 @@ impl FittedPdiff {
         let mut out = Vec::with_capacity(k * self.geometry.latent_dim());
         for chunk in self.normalizer.normalize(matrix).chunks(DECODE_CHUNK * p) {
             let rows = chunk.len() / p;
-            let x = Tensor::<2>::from_data(TensorData::new(chunk.to_vec(), [rows, p]), &self.device);
+            let x =
+                Tensor::<2>::from_data(TensorData::new(chunk.to_vec(), [rows, p]), &self.device);
             out.extend(to_vec(self.ae.encode_flat(x)));
         }
         Ok(out)
@@ -581,7 +589,8 @@ impl FittedPdiff {
         let mut out = Vec::with_capacity(n * self.geometry.p);
         for chunk in latents.chunks(DECODE_CHUNK * dim) {
             let rows = chunk.len() / dim;
-            let z = Tensor::<2>::from_data(TensorData::new(chunk.to_vec(), [rows, dim]), &self.device);
+            let z =
+                Tensor::<2>::from_data(TensorData::new(chunk.to_vec(), [rows, dim]), &self.device);
             out.extend(to_vec(self.ae.decode_flat(z)));
         }
         Ok(self.normalizer.denormalize(&out))
@@ -657,7 +666,8 @@ impl FittedPdiff {
                 .map(|t| t.data.clone())
                 .ok_or_else(|| IoError::format(&path, format!("no `{name}` of length {p}")).into())
         };
-        let normalizer = Normalizer { mode: manifest.norm_mode, mean: stat("mean")?, std: stat("std")? };
+        let normalizer =
+            Normalizer { mode: manifest.norm_mode, mean: stat("mean")?, std: stat("std")? };
 
         let path = dir.join("autoencoder.safetensors");
         let (weights, _) = zoo_io::read_safetensors(&path)?;

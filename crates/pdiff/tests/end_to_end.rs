@@ -19,7 +19,8 @@ const RANK: usize = 3;
 /// a spread of ~0.1 along 3 directions.
 fn synthetic(seed: u64) -> (Vec<f32>, Layout) {
     let mut rng = StdRng::seed_from_u64(seed);
-    let mu: Vec<f32> = (0..P).map(|i| if i < 48 { 1.0 } else { 0.0 } + rng.random_range(-0.2..0.2)).collect();
+    let mu: Vec<f32> =
+        (0..P).map(|i| if i < 48 { 1.0 } else { 0.0 } + rng.random_range(-0.2..0.2)).collect();
     let a: Vec<f32> = (0..P * RANK).map(|_| 0.1 * rng.sample::<f32, _>(StandardNormal)).collect();
     let mut m = Vec::with_capacity(K * P);
     for _ in 0..K {
@@ -79,7 +80,11 @@ fn generated_vectors_follow_the_data_and_survive_a_reload() {
     assert_eq!(report.ae_loss.last().unwrap().step, 400);
     assert!(report.ae_loss.last().unwrap().loss < report.ae_loss[0].loss);
     assert!(report.ddpm_loss.last().unwrap().loss < report.ddpm_loss[0].loss);
-    assert!(report.reconstruction.ratio < 0.5, "AE no better than the mean: {:?}", report.reconstruction);
+    assert!(
+        report.reconstruction.ratio < 0.5,
+        "AE no better than the mean: {:?}",
+        report.reconstruction
+    );
 
     let n = 64;
     let generated = fitted.sample(n, Sampler::Ddpm, 9).unwrap();
@@ -95,7 +100,10 @@ fn generated_vectors_follow_the_data_and_survive_a_reload() {
     // New vectors, not copies of training rows.
     let nearest = min_distance_to(&generated, &data);
     assert!(nearest > 0.0, "a generated vector copies a training row");
-    println!("mean err {mean_err:.4} / data std {mean_ds:.4}, std ratio {spread_ratio:.3}, nearest {nearest:.4}, {:?}", report.reconstruction);
+    println!(
+        "mean err {mean_err:.4} / data std {mean_ds:.4}, std ratio {spread_ratio:.3}, nearest {nearest:.4}, {:?}",
+        report.reconstruction
+    );
 
     let ddim = fitted.sample(n, Sampler::ddim(20), 9).unwrap();
     let (gm, _) = column_stats(&ddim);
@@ -107,7 +115,10 @@ fn generated_vectors_follow_the_data_and_survive_a_reload() {
     let path = dir.path().join("fit");
     fitted.save(&path).unwrap();
     let loaded = FittedPdiff::load(&path, &device).unwrap();
-    assert_eq!(loaded.sample(8, Sampler::ddim(10), 3).unwrap(), fitted.sample(8, Sampler::ddim(10), 3).unwrap());
+    assert_eq!(
+        loaded.sample(8, Sampler::ddim(10), 3).unwrap(),
+        fitted.sample(8, Sampler::ddim(10), 3).unwrap()
+    );
     // (JSON keeps the f32-born losses exactly; f64 diagnostics to the last bit or so.)
     assert_eq!(loaded.report().ae_loss, fitted.report().ae_loss);
     assert_eq!(loaded.report().latent_scale, fitted.report().latent_scale);
@@ -127,7 +138,10 @@ fn fit_is_deterministic_for_a_seed() {
     let a = fit(&data, &layout, &cfg, &device, 1, &ProgressBar::hidden()).unwrap();
     let b = fit(&data, &layout, &cfg, &device, 1, &ProgressBar::hidden()).unwrap();
     assert_eq!(a.report().ae_loss, b.report().ae_loss);
-    assert_eq!(a.sample(4, Sampler::ddim(5), 0).unwrap(), b.sample(4, Sampler::ddim(5), 0).unwrap());
+    assert_eq!(
+        a.sample(4, Sampler::ddim(5), 0).unwrap(),
+        b.sample(4, Sampler::ddim(5), 0).unwrap()
+    );
     let c = fit(&data, &layout, &cfg, &device, 2, &ProgressBar::hidden()).unwrap();
     assert_ne!(a.report().ae_loss, c.report().ae_loss);
 }

@@ -51,3 +51,14 @@ fn cuda_device() -> Result<Device> {
          access (burn-cuda downloads an LLVM bundle at build time), or use --backend cpu"
     )
 }
+
+/// Flags every compute stage takes: the seed and the backend.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Seed of every random choice of the stage (same seed, same result on CPU).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Compute backend.
+    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
+    pub backend: Backend,
+}

@@ -9,7 +9,7 @@ use zoo_train::collect::{CollectConfig, Collection, collect};
 use zoo_train::metrics::{ErrorSet, Summary, mean, nearest_neighbour_iou};
 use zoo_train::train::OptimizerConfig;
 
-use crate::backend::{Backend, device};
+use crate::backend::{RunArgs, device};
 use crate::commands::data::{DataArgs, load_for_card};
 use crate::progress;
 
@@ -41,12 +41,8 @@ pub struct Args {
     /// Samples per step.
     #[arg(long, default_value_t = 64)]
     batch_size: usize,
-    /// Seed.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Compute backend.
-    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
-    backend: Backend,
+    #[command(flatten)]
+    run: RunArgs,
     /// Output file [default: beside the model, `NAME.collection.safetensors`].
     #[arg(short, long)]
     output: Option<PathBuf>,
@@ -109,7 +105,7 @@ pub fn spread_report(collection: &Collection, labels: &[u16]) -> serde_json::Val
 
 /// Runs `collect`.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let device = device(args.backend)?;
+    let device = device(args.run.backend)?;
     let (model, card) = zoo_train::load_model(&args.model, &device)
         .with_context(|| format!("loading model {}", args.model.display()))?;
     let config = args.config(card.arch.family());
@@ -124,7 +120,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let bar = progress::bar(0, "collect");
     let mut collection =
-        collect(&card.arch.name, &model, &data, &config, args.seed, &device, &bar)?;
+        collect(&card.arch.name, &model, &data, &config, args.run.seed, &device, &bar)?;
     bar.finish_and_clear();
     collection.info["base_model"] = serde_json::json!(args.model);
     let report = spread_report(&collection, &data.test.labels);

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use pdiff::{Layout, PdiffConfig, fit};
 use zoo_train::collect::Collection;
 
-use crate::backend::{Backend, device};
+use crate::backend::{RunArgs, device};
 use crate::progress;
 
 /// Arguments of `fit`.
@@ -25,12 +25,8 @@ pub struct Args {
     /// Full p-diff configuration as JSON (every field optional; see docs/RECIPES.md).
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Seed.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Compute backend.
-    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
-    backend: Backend,
+    #[command(flatten)]
+    run: RunArgs,
     /// Output directory [default: beside the collection, `NAME.pdiff/`].
     #[arg(short, long)]
     output: Option<PathBuf>,
@@ -54,7 +50,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         config.ddpm_train.steps = steps;
     }
     config.validate()?;
-    let device = device(args.backend)?;
+    let device = device(args.run.backend)?;
     let collection = Collection::load(&args.collection)
         .with_context(|| format!("loading collection {}", args.collection.display()))?;
     let output = args.output.clone().unwrap_or_else(|| {
@@ -63,7 +59,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     });
     let bar = progress::bar(0, "fit");
     let fitted =
-        fit(&collection.params, &pdiff_layout(&collection), &config, &device, args.seed, &bar)?;
+        fit(&collection.params, &pdiff_layout(&collection), &config, &device, args.run.seed, &bar)?;
     bar.finish_and_clear();
     fitted.save(&output)?;
     eprintln!("fitted p-diff on {} vectors → {}", collection.len(), output.display());

@@ -12,7 +12,7 @@ use zoo_train::compare::{compare, matched_noise_sigma, noise_added};
 use zoo_train::members::score_members;
 use zoo_train::prefix::cut_for;
 
-use crate::backend::{Backend, device};
+use crate::backend::{RunArgs, device};
 use crate::commands::data::{DataArgs, load_for_card};
 use crate::progress;
 
@@ -48,12 +48,8 @@ pub struct Args {
     /// Steps of the DDIM sampler.
     #[arg(long, default_value_t = 50)]
     ddim_steps: usize,
-    /// Seed of the sampler and of the noise-added baseline.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Compute backend.
-    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
-    backend: Backend,
+    #[command(flatten)]
+    run: RunArgs,
     /// Output: generated vectors with their scores, as a collection file [default: beside
     /// the fit, `generated.safetensors`]; the comparison report is written beside it as JSON.
     #[arg(short, long)]
@@ -65,7 +61,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if args.count == 0 {
         bail!("-n must be at least 1");
     }
-    let device = device(args.backend)?;
+    let device = device(args.run.backend)?;
     let (model, card) = zoo_train::load_model(&args.model, &device)
         .with_context(|| format!("loading model {}", args.model.display()))?;
     let trained = Collection::load(&args.collection)
@@ -95,7 +91,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         SamplerKind::Ddim => Sampler::ddim(args.ddim_steps),
     };
     let started = std::time::Instant::now();
-    let generated = fitted.sample(args.count, sampler, args.seed)?;
+    let generated = fitted.sample(args.count, sampler, args.run.seed)?;
     let sample_seconds = started.elapsed().as_secs_f64();
 
     let cut = cut_for(&model, &trained.layout, &trained.arch)?;
@@ -111,7 +107,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         |i| bar.set_position(i as u64),
     )?;
     let sigma = matched_noise_sigma(&trained, &generated);
-    let noise = noise_added(&trained, sigma, args.count, args.seed.wrapping_add(1));
+    let noise = noise_added(&trained, sigma, args.count, args.run.seed.wrapping_add(1));
     let noise_scores = score_members(
         &trained.arch,
         &model,
@@ -134,7 +130,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         test_accuracy: scores.iter().map(|s| s.test).collect(),
         test_predictions: scores.into_iter().map(|s| s.test_predictions).collect(),
         info: serde_json::json!({
-            "source": "generated", "sampler": format!("{sampler:?}"), "seed": args.seed,
+            "source": "generated", "sampler": format!("{sampler:?}"), "seed": args.run.seed,
             "fitted": args.fitted, "collection": args.collection, "base_model": args.model,
             "sample_seconds": sample_seconds,
         }),

@@ -8,7 +8,7 @@ use clap::ValueEnum;
 use zoo_data::{DataSource, LoadOptions};
 use zoo_train::{LrSchedule, ModelCard, OptimizerConfig, TrainConfig, save_model, train};
 
-use crate::backend::{Backend, device};
+use crate::backend::{RunArgs, device};
 use crate::progress;
 
 /// Optimizer choice on the command line.
@@ -66,12 +66,8 @@ pub struct Args {
     /// Stop after this many optimizer steps (smoke tests).
     #[arg(long)]
     max_steps: Option<usize>,
-    /// Seed for initialization, shuffling and the validation split.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Compute backend.
-    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
-    backend: Backend,
+    #[command(flatten)]
+    run: RunArgs,
     /// Image size `HxW` for image folders (other formats have a fixed size).
     #[arg(long, value_parser = parse_size)]
     image_size: Option<(usize, usize)>,
@@ -143,10 +139,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let variant = zoo_models::find(&args.arch)?;
     let config = args.config(variant.family());
     config.validate()?;
-    let device = device(args.backend)?;
+    let device = device(args.run.backend)?;
     let source = DataSource::parse(&args.dataset)?;
     let options =
-        LoadOptions { seed: args.seed, image_size: args.image_size, ..Default::default() };
+        LoadOptions { seed: args.run.seed, image_size: args.image_size, ..Default::default() };
     let data = zoo_data::load(&source, &options)
         .with_context(|| format!("loading dataset `{}`", args.dataset))?;
     let info = &data.info;
@@ -154,7 +150,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let output = args.output.clone().unwrap_or_else(|| {
         PathBuf::from(format!(
             "exports/models/{}.{}_s{}.safetensors",
-            spec.name, info.name, args.seed
+            spec.name, info.name, args.run.seed
         ))
     });
     eprintln!(
@@ -168,10 +164,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         info.height,
         info.width,
         config.epochs,
-        args.seed
+        args.run.seed
     );
     let bar = progress::bar(0, &spec.name);
-    let outcome = train(&spec, &data, &config, args.seed, &device, &bar)?;
+    let outcome = train(&spec, &data, &config, args.run.seed, &device, &bar)?;
     bar.finish_and_clear();
     let card = ModelCard {
         schema: zoo_train::store::CARD_SCHEMA,
@@ -179,7 +175,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         dataset: data.info.clone(),
         val_accuracy: outcome.val.accuracy,
         test_accuracy: outcome.test.accuracy,
-        seed: args.seed,
+        seed: args.run.seed,
         training: serde_json::json!({ "config": config, "history": outcome.history }),
         seconds: outcome.seconds,
         pdiff_zoo_version: env!("CARGO_PKG_VERSION").to_string(),

@@ -6,7 +6,10 @@
 
 mod backend;
 mod commands;
+mod pipeline;
 mod progress;
+mod recipe;
+mod stages;
 
 use std::process::ExitCode;
 
@@ -33,6 +36,13 @@ enum Command {
     Fit(commands::fit::Args),
     /// Generate N members, splice and evaluate them against the trained checkpoints.
     Sample(commands::sample::Args),
+    /// Run a recipe end to end: train → collect → fit → sample → export → verify → ensemble
+    /// → manifest and report.
+    Run(commands::run::Args),
+    /// Join the folders of sharded runs into one zoo.
+    Merge(commands::merge::Args),
+    /// Re-render a zoo's report.html from its report.json.
+    Report(commands::report::Args),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +53,9 @@ fn main() -> ExitCode {
         Command::Collect(args) => commands::collect::run(args),
         Command::Fit(args) => commands::fit::run(args),
         Command::Sample(args) => commands::sample::run(args),
+        Command::Run(args) => commands::run::run(args),
+        Command::Merge(args) => commands::merge::run(args),
+        Command::Report(args) => commands::report::run(args),
     };
     match result {
         Ok(code) => code,

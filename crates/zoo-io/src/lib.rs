@@ -12,8 +12,8 @@ use safetensors::tensor::{Dtype, TensorView};
 /// An I/O or format error, naming the file.
 #[derive(Debug, thiserror::Error)]
 pub enum IoError {
-    /// The operating system refused.
-    #[error("{path}: {source}")]
+    /// The operating system refused (the cause is the error's `source`, so `{:#}` prints it once).
+    #[error("{}", path.display())]
     Os {
         /// The file.
         path: PathBuf,

@@ -3,15 +3,15 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use zoo_models::Selection;
-use zoo_train::collect::{CollectConfig, Collection, collect};
-use zoo_train::metrics::{ErrorSet, Summary, mean, nearest_neighbour_iou};
+use zoo_train::collect::CollectConfig;
 use zoo_train::train::OptimizerConfig;
 
 use crate::backend::{RunArgs, device};
 use crate::commands::data::{DataArgs, load_for_card};
 use crate::progress;
+use crate::stages::collect_checkpoints;
 
 /// Arguments of `collect`.
 #[derive(clap::Args)]
@@ -71,38 +71,6 @@ impl Args {
     }
 }
 
-/// How far a collection spreads: L2 to the mean vector and nearest-neighbour IoU of errors.
-pub fn spread_report(collection: &Collection, labels: &[u16]) -> serde_json::Value {
-    let p = collection.layout.len();
-    let k = collection.len();
-    let mut centre = vec![0f64; p];
-    for row in collection.params.chunks(p) {
-        for (c, v) in centre.iter_mut().zip(row) {
-            *c += *v as f64 / k as f64;
-        }
-    }
-    let to_centre: Vec<f64> = collection
-        .params
-        .chunks(p)
-        .map(|row| {
-            row.iter().zip(&centre).map(|(v, c)| (*v as f64 - c).powi(2)).sum::<f64>().sqrt()
-        })
-        .collect();
-    let sets: Vec<ErrorSet> =
-        collection.test_predictions.iter().map(|pred| ErrorSet::new(pred, labels)).collect();
-    let first_last = collection.row(0).iter().zip(collection.row(k - 1));
-    serde_json::json!({
-        "checkpoints": k,
-        "values": p,
-        "val": Summary::of(&collection.val_accuracy),
-        "test": Summary::of(&collection.test_accuracy),
-        "l2_to_mean": mean(&to_centre),
-        "l2_first_last": first_last.map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>().sqrt(),
-        "trained_nn_iou_mean": mean(&nearest_neighbour_iou(&sets)),
-        "iou_first_last": sets[0].iou(&sets[k - 1]),
-    })
-}
-
 /// Runs `collect`.
 pub fn run(args: Args) -> Result<ExitCode> {
     let device = device(args.run.backend)?;
@@ -115,16 +83,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let stem = args.model.file_stem().map(|s| s.to_string_lossy().into_owned());
         args.model.with_file_name(format!("{}.collection.safetensors", stem.unwrap_or_default()))
     });
-    if output == args.model {
-        bail!("output {} would overwrite the model", output.display());
-    }
     let bar = progress::bar(0, "collect");
-    let mut collection =
-        collect(&card.arch.name, &model, &data, &config, args.run.seed, &device, &bar)?;
+    let (collection, report) = collect_checkpoints(
+        &args.model,
+        &model,
+        &card,
+        &data,
+        &config,
+        args.run.seed,
+        &device,
+        &output,
+        &bar,
+    )?;
     bar.finish_and_clear();
-    collection.info["base_model"] = serde_json::json!(args.model);
-    let report = spread_report(&collection, &data.test.labels);
-    collection.save(&output)?;
     eprintln!(
         "{} checkpoints of {} values ({}) → {}",
         collection.len(),

@@ -4,11 +4,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use pdiff::{Layout, PdiffConfig, fit};
+use pdiff::PdiffConfig;
 use zoo_train::collect::Collection;
 
 use crate::backend::{RunArgs, device};
 use crate::progress;
+use crate::stages::fit_collection;
 
 /// Arguments of `fit`.
 #[derive(clap::Args)]
@@ -32,11 +33,6 @@ pub struct Args {
     output: Option<PathBuf>,
 }
 
-/// The layout of a collection in the method crate's terms.
-pub fn pdiff_layout(collection: &Collection) -> Layout {
-    Layout::from_shapes(collection.layout.tensors.iter().map(|t| (t.name.clone(), t.shape.clone())))
-}
-
 /// Runs `fit`.
 pub fn run(args: Args) -> Result<ExitCode> {
     let mut config: PdiffConfig = match &args.config {
@@ -58,10 +54,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         args.collection.with_file_name(format!("{}.pdiff", stem.unwrap_or_default()))
     });
     let bar = progress::bar(0, "fit");
-    let fitted =
-        fit(&collection.params, &pdiff_layout(&collection), &config, &device, args.run.seed, &bar)?;
+    let fitted = fit_collection(&collection, &config, args.run.seed, &device, &output, &bar)?;
     bar.finish_and_clear();
-    fitted.save(&output)?;
     eprintln!("fitted p-diff on {} vectors → {}", collection.len(), output.display());
     println!("{}", serde_json::to_string_pretty(fitted.report())?);
     Ok(ExitCode::SUCCESS)

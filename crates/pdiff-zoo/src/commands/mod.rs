@@ -4,5 +4,8 @@ pub mod collect;
 pub mod data;
 pub mod fit;
 pub mod list;
+pub mod merge;
+pub mod report;
+pub mod run;
 pub mod sample;
 pub mod train;

@@ -4,17 +4,16 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::ValueEnum;
 use pdiff::{FittedPdiff, Sampler};
-use zoo_train::collect::{Collection, SplitCaches};
-use zoo_train::compare::{compare, matched_noise_sigma, noise_added};
-use zoo_train::members::score_members;
-use zoo_train::prefix::cut_for;
+use zoo_train::collect::Collection;
+use zoo_train::compare::Comparison;
 
 use crate::backend::{RunArgs, device};
 use crate::commands::data::{DataArgs, load_for_card};
 use crate::progress;
+use crate::stages::{GenerateSettings, generate, load_model_for};
 
 /// Sampler choice.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -58,93 +57,54 @@ pub struct Args {
 
 /// Runs `sample`.
 pub fn run(args: Args) -> Result<ExitCode> {
-    if args.count == 0 {
-        bail!("-n must be at least 1");
-    }
     let device = device(args.run.backend)?;
-    let (model, card) = zoo_train::load_model(&args.model, &device)
-        .with_context(|| format!("loading model {}", args.model.display()))?;
     let trained = Collection::load(&args.collection)
         .with_context(|| format!("loading collection {}", args.collection.display()))?;
-    if trained.arch != card.arch.name {
-        bail!(
-            "collection {} is of `{}` but the model {} is `{}`",
-            args.collection.display(),
-            trained.arch,
-            args.model.display(),
-            card.arch.name
-        );
-    }
+    let (model, card) = load_model_for(&args.model, &trained, &device)?;
     let fitted = FittedPdiff::load(&args.fitted, &device)
         .with_context(|| format!("loading fit {}", args.fitted.display()))?;
-    if fitted.layout().len() != trained.layout.len() {
-        bail!(
-            "fit {} is for vectors of {} values, the collection has {}",
-            args.fitted.display(),
-            fitted.layout().len(),
-            trained.layout.len()
-        );
-    }
     let data = load_for_card(&args.data, &card)?;
     let sampler = match args.sampler {
         SamplerKind::Ddpm => Sampler::Ddpm,
         SamplerKind::Ddim => Sampler::ddim(args.ddim_steps),
     };
-    let started = std::time::Instant::now();
-    let generated = fitted.sample(args.count, sampler, args.run.seed)?;
-    let sample_seconds = started.elapsed().as_secs_f64();
-
-    let cut = cut_for(&model, &trained.layout, &trained.arch)?;
-    let caches = SplitCaches::new(&model, &data, cut, &device);
-    let bar = progress::bar(2 * args.count as u64, "evaluate");
-    let scores = score_members(
-        &trained.arch,
-        &model,
-        &trained.layout,
-        &generated,
-        &caches.val,
-        &caches.test,
-        |i| bar.set_position(i as u64),
-    )?;
-    let sigma = matched_noise_sigma(&trained, &generated);
-    let noise = noise_added(&trained, sigma, args.count, args.run.seed.wrapping_add(1));
-    let noise_scores = score_members(
-        &trained.arch,
-        &model,
-        &trained.layout,
-        &noise,
-        &caches.val,
-        &caches.test,
-        |i| bar.set_position((args.count + i) as u64),
-    )?;
+    let settings = GenerateSettings { count: args.count, sampler, seed: args.run.seed };
+    let bar = progress::bar(0, "evaluate");
+    let mut outcome = generate(&fitted, &trained, &model, &data, &settings, &device, &bar)?;
     bar.finish_and_clear();
-    let labels = &data.test.labels;
-    let comparison = compare(&trained, labels, &generated, &scores, &noise, &noise_scores, sigma);
 
     let output = args.output.clone().unwrap_or_else(|| args.fitted.join("generated.safetensors"));
-    let generated_collection = Collection {
-        arch: trained.arch.clone(),
-        layout: trained.layout.clone(),
-        params: generated,
-        val_accuracy: scores.iter().map(|s| s.val).collect(),
-        test_accuracy: scores.iter().map(|s| s.test).collect(),
-        test_predictions: scores.into_iter().map(|s| s.test_predictions).collect(),
-        info: serde_json::json!({
-            "source": "generated", "sampler": format!("{sampler:?}"), "seed": args.run.seed,
-            "fitted": args.fitted, "collection": args.collection, "base_model": args.model,
-            "sample_seconds": sample_seconds,
-        }),
-    };
-    generated_collection.save(&output)?;
+    let info = &mut outcome.generated.info;
+    info["fitted"] = serde_json::json!(args.fitted);
+    info["collection"] = serde_json::json!(args.collection);
+    info["base_model"] = serde_json::json!(args.model);
+    info["sample_seconds"] = serde_json::json!(outcome.sample_seconds);
+    outcome.generated.save(&output)?;
+    let comparison = &outcome.comparison;
     let report_path = output.with_extension("json");
-    zoo_io::write_json(&report_path, &comparison)?;
+    zoo_io::write_json(&report_path, comparison)?;
+    eprintln!(
+        "{}\n→ {} and {}",
+        comparison_table(comparison),
+        output.display(),
+        report_path.display()
+    );
+    let mut summary = serde_json::to_value(comparison)?;
+    summary.as_object_mut().expect("object").remove("members");
+    summary["sample_seconds"] = serde_json::json!(outcome.sample_seconds);
+    summary["evaluate_seconds"] = serde_json::json!(outcome.evaluate_seconds);
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Trained vs generated vs noise-added test accuracy and the diversity figures, as text.
+pub fn comparison_table(comparison: &Comparison) -> String {
     let (t, g, n) =
         (&comparison.trained.test, &comparison.generated.test, &comparison.noise_added.test);
-    eprintln!(
+    format!(
         "test accuracy  best / median / min\n  trained     {:6.2} {:6.2} {:6.2}  (K = {})\n  \
          generated   {:6.2} {:6.2} {:6.2}  (N = {})\n  noise-added {:6.2} {:6.2} {:6.2}  (σ = {:.4})\n\
-         max IoU to trained: generated {:.3}, noise-added {:.3}; trained nearest-neighbour {:.3}\n\
-         → {} and {}",
+         max IoU to trained: generated {:.3}, noise-added {:.3}; trained nearest-neighbour {:.3}",
         t.best,
         t.median,
         t.min,
@@ -160,12 +120,5 @@ pub fn run(args: Args) -> Result<ExitCode> {
         comparison.diversity.max_iou_to_trained_mean,
         comparison.diversity.noise_max_iou_to_trained_mean,
         comparison.diversity.trained_nn_iou_mean,
-        output.display(),
-        report_path.display()
-    );
-    let mut summary = serde_json::to_value(&comparison)?;
-    summary.as_object_mut().expect("object").remove("members");
-    summary["sample_seconds"] = serde_json::json!(sample_seconds);
-    println!("{}", serde_json::to_string_pretty(&summary)?);
-    Ok(ExitCode::SUCCESS)
+    )
 }

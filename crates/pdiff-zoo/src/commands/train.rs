@@ -6,10 +6,11 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 use zoo_data::{DataSource, LoadOptions};
-use zoo_train::{LrSchedule, ModelCard, OptimizerConfig, TrainConfig, save_model, train};
+use zoo_train::{LrSchedule, OptimizerConfig, TrainConfig};
 
 use crate::backend::{RunArgs, device};
 use crate::progress;
+use crate::stages::train_base;
 
 /// Optimizer choice on the command line.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -167,33 +168,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
         args.run.seed
     );
     let bar = progress::bar(0, &spec.name);
-    let outcome = train(&spec, &data, &config, args.run.seed, &device, &bar)?;
+    let card = train_base(&spec, &data, &config, args.run.seed, &device, &output, &bar)?;
     bar.finish_and_clear();
-    let card = ModelCard {
-        schema: zoo_train::store::CARD_SCHEMA,
-        arch: spec.clone(),
-        dataset: data.info.clone(),
-        val_accuracy: outcome.val.accuracy,
-        test_accuracy: outcome.test.accuracy,
-        seed: args.run.seed,
-        training: serde_json::json!({ "config": config, "history": outcome.history }),
-        seconds: outcome.seconds,
-        pdiff_zoo_version: env!("CARGO_PKG_VERSION").to_string(),
-    };
-    save_model(&output, &outcome.model, &card)?;
     eprintln!(
         "{}: val {:.2}%, test {:.2}% in {:.1} s → {}",
         spec.name,
-        outcome.val.accuracy,
-        outcome.test.accuracy,
-        outcome.seconds,
+        card.val_accuracy,
+        card.test_accuracy,
+        card.seconds,
         output.display()
     );
     println!(
         "{}",
         serde_json::json!({
-            "arch": spec.name, "dataset": info.name, "val_accuracy": outcome.val.accuracy,
-            "test_accuracy": outcome.test.accuracy, "seconds": outcome.seconds,
+            "arch": spec.name, "dataset": info.name, "val_accuracy": card.val_accuracy,
+            "test_accuracy": card.test_accuracy, "seconds": card.seconds,
             "weights": output, "card": zoo_train::store::card_path(&output),
         })
     );

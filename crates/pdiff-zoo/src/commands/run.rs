@@ -1,0 +1,48 @@
+//! `pdiff-zoo run`: one recipe → a verified ONNX zoo with manifest and report.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::pipeline::{RunOptions, Shard, default_output, run as run_pipeline};
+use crate::recipe;
+
+/// Arguments of `run`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Recipe file (`zoo/mnist-quick.toml`; keys in docs/RECIPES.md).
+    recipe: PathBuf,
+    /// Zoo folder [default: exports/<recipe name>, or exports/<name>.shard-i-of-N].
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Continue an interrupted run in the output folder: finished stages are kept.
+    #[arg(long)]
+    resume: bool,
+    /// Run only share i of N of the architectures (architecture k goes to shard k mod N);
+    /// join the shard folders with `pdiff-zoo merge`.
+    #[arg(long)]
+    shard: Option<Shard>,
+    /// Validate the recipe, print the resolved settings and stop.
+    #[arg(long)]
+    check: bool,
+}
+
+/// Runs `run`.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let loaded = recipe::load(&args.recipe)?;
+    if args.check {
+        println!("{}", serde_json::to_string_pretty(&loaded.plans)?);
+        eprintln!(
+            "recipe {} is valid ({} architectures)",
+            args.recipe.display(),
+            loaded.plans.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let output = args.output.clone().unwrap_or_else(|| default_output(&loaded, args.shard));
+    let options = RunOptions { output, resume: args.resume, shard: args.shard };
+    let report = run_pipeline(&loaded, &options)?;
+    println!("{}", report.display());
+    Ok(ExitCode::SUCCESS)
+}

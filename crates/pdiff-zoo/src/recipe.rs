@@ -1,0 +1,647 @@
+//! Recipes (`zoo/*.toml`): everything a zoo run needs, validated in full before any work.
+//!
+//! Top-level sections set defaults for every architecture; an `[[arch]]` entry may override
+//! `train`, `collect`, `pdiff` and `generate` for itself. Every key is documented in
+//! `docs/RECIPES.md`. Unknown keys and bad values are errors naming the key and its line.
+
+use std::path::Path;
+
+use anyhow::{Result, bail};
+use pdiff::{PdiffConfig, Sampler};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use zoo_models::{Family, Selection};
+use zoo_train::collect::CollectConfig;
+use zoo_train::train::{LrSchedule, OptimizerConfig, TrainConfig};
+
+use crate::backend::Backend;
+
+/// A parsed, validated recipe.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipe {
+    /// Zoo name; the default output folder is `exports/<name>/`.
+    pub name: String,
+    /// Free text shown in the report.
+    #[serde(default)]
+    pub description: String,
+    /// Seed of every stage.
+    #[serde(default)]
+    pub seed: u64,
+    /// Compute backend.
+    #[serde(default)]
+    pub backend: Backend,
+    /// Where the images come from.
+    #[serde(default)]
+    pub dataset: DatasetSection,
+    /// Base-training overrides for every architecture.
+    #[serde(default)]
+    pub train: TrainSection,
+    /// Checkpoint collection for every architecture.
+    #[serde(default)]
+    pub collect: CollectSection,
+    /// p-diff settings for every architecture (a partial `PdiffConfig`, plus step shortcuts).
+    #[serde(default)]
+    pub pdiff: toml::Table,
+    /// Generation for every architecture.
+    #[serde(default)]
+    pub generate: GenerateSection,
+    /// ONNX export.
+    #[serde(default)]
+    pub export: ExportSection,
+    /// Ensembles per architecture.
+    #[serde(default)]
+    pub ensembles: EnsembleSection,
+    /// The architectures of the zoo, in order.
+    pub arch: Vec<ArchEntry>,
+}
+
+/// `[dataset]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetSection {
+    /// `mnist` (embedded) or a path (MNIST IDX, CIFAR-10/100 binary, image folder).
+    #[serde(default = "default_source")]
+    pub source: String,
+    /// `[height, width]` for image folders.
+    #[serde(default)]
+    pub image_size: Option<[usize; 2]>,
+    /// Share of the training split held out for validation (formats without a validation split).
+    #[serde(default)]
+    pub val_fraction: Option<f64>,
+    /// Use at most this many training images (quick trials).
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+fn default_source() -> String {
+    "mnist".into()
+}
+
+impl Default for DatasetSection {
+    fn default() -> Self {
+        Self { source: default_source(), image_size: None, val_fraction: None, limit: None }
+    }
+}
+
+/// Optimizer names in recipes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerName {
+    /// SGD with Nesterov momentum 0.9.
+    Sgd,
+    /// AdamW.
+    Adamw,
+}
+
+/// Learning-rate schedule names in recipes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScheduleName {
+    /// Warm-up then cosine decay.
+    Cosine,
+    /// Constant.
+    Constant,
+    /// ×0.1 every third of the run.
+    Step,
+}
+
+/// `[train]`: every field optional; unset fields keep the family's default.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainSection {
+    /// Passes over the training split.
+    pub epochs: Option<usize>,
+    /// Samples per step.
+    pub batch_size: Option<usize>,
+    /// Optimizer.
+    pub optimizer: Option<OptimizerName>,
+    /// Peak learning rate.
+    pub lr: Option<f64>,
+    /// Weight decay.
+    pub weight_decay: Option<f64>,
+    /// Learning-rate schedule.
+    pub schedule: Option<ScheduleName>,
+    /// Random translation (pixels) of training images.
+    pub shift: Option<usize>,
+    /// Stop after this many optimizer steps.
+    pub max_steps: Option<usize>,
+}
+
+/// `[collect]`: every field optional; unset fields keep the family's default.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectSection {
+    /// Number of checkpoints K.
+    pub checkpoints: Option<usize>,
+    /// Optimizer steps between checkpoints.
+    pub interval: Option<usize>,
+    /// Steps before the first checkpoint.
+    pub warmup: Option<usize>,
+    /// SGD learning rate of the collection run.
+    pub lr: Option<f64>,
+    /// Samples per step.
+    pub batch_size: Option<usize>,
+    /// Globs over dotted parameter names; empty: the last two normalization layers.
+    pub params: Option<Vec<String>>,
+}
+
+/// Sampler names in recipes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SamplerName {
+    /// Ancestral DDPM, 1,000 steps.
+    Ddpm,
+    /// DDIM with `ddim_steps` steps.
+    Ddim,
+}
+
+/// `[generate]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateSection {
+    /// Members generated per architecture N [100].
+    pub count: Option<usize>,
+    /// Sampler [ddpm].
+    pub sampler: Option<SamplerName>,
+    /// DDIM steps [50].
+    pub ddim_steps: Option<usize>,
+    /// Keep only members at or above this validation accuracy (percent).
+    pub min_val_accuracy: Option<f64>,
+    /// Keep only members whose max IoU of errors to any trained checkpoint is at most this.
+    pub max_iou_to_trained: Option<f64>,
+}
+
+/// `[export]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportSection {
+    /// ONNX opset (13–21; LayerNormalization needs 17).
+    #[serde(default = "default_opset")]
+    pub opset: i64,
+    /// Generated members exported per architecture, best validation accuracy first.
+    #[serde(default = "default_generated")]
+    pub generated: usize,
+    /// Trained checkpoints exported per architecture, best validation accuracy first.
+    #[serde(default = "default_trained")]
+    pub trained: usize,
+}
+
+fn default_opset() -> i64 {
+    17
+}
+fn default_generated() -> usize {
+    10
+}
+fn default_trained() -> usize {
+    3
+}
+
+impl Default for ExportSection {
+    fn default() -> Self {
+        Self { opset: default_opset(), generated: default_generated(), trained: default_trained() }
+    }
+}
+
+/// Member choice of an ensemble.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EnsembleStrategy {
+    /// The `size` best exported generated members by validation accuracy.
+    TopK,
+    /// Greedy: start from the best, add the member whose errors overlap least with the
+    /// chosen ones, among members at or above `min_val_accuracy`.
+    Diverse,
+}
+
+/// `[ensembles]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnsembleSection {
+    /// Members per ensemble (0 disables ensembles).
+    #[serde(default = "default_ensemble_size")]
+    pub size: usize,
+    /// One ensemble per strategy and architecture.
+    #[serde(default = "default_strategies")]
+    pub strategies: Vec<EnsembleStrategy>,
+    /// Accuracy floor (validation, percent) for the diverse strategy; default: the median
+    /// validation accuracy of the exported generated members.
+    #[serde(default)]
+    pub min_val_accuracy: Option<f64>,
+}
+
+fn default_ensemble_size() -> usize {
+    5
+}
+fn default_strategies() -> Vec<EnsembleStrategy> {
+    vec![EnsembleStrategy::TopK, EnsembleStrategy::Diverse]
+}
+
+impl Default for EnsembleSection {
+    fn default() -> Self {
+        Self {
+            size: default_ensemble_size(),
+            strategies: default_strategies(),
+            min_val_accuracy: None,
+        }
+    }
+}
+
+/// One `[[arch]]` entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchEntry {
+    /// Registry name (`pdiff-zoo list`).
+    pub name: String,
+    /// Overrides of `[train]`.
+    #[serde(default)]
+    pub train: TrainSection,
+    /// Overrides of `[collect]`.
+    #[serde(default)]
+    pub collect: CollectSection,
+    /// Overrides of `[pdiff]` (merged key by key).
+    #[serde(default)]
+    pub pdiff: toml::Table,
+    /// Overrides of `[generate]`.
+    #[serde(default)]
+    pub generate: GenerateSection,
+}
+
+/// Everything one architecture's stages need, resolved from the recipe and the defaults.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArchPlan {
+    /// Registry name.
+    pub name: String,
+    /// Family.
+    pub family: Family,
+    /// Base training.
+    pub train: TrainConfig,
+    /// Checkpoint collection.
+    pub collect: CollectConfig,
+    /// p-diff.
+    pub pdiff: PdiffConfig,
+    /// Members to generate.
+    pub count: usize,
+    /// Sampler.
+    pub sampler: Sampler,
+    /// Validation-accuracy floor of kept members.
+    pub min_val_accuracy: Option<f64>,
+    /// Similarity ceiling of kept members.
+    pub max_iou_to_trained: Option<f64>,
+}
+
+/// A recipe with its source text and hash.
+#[derive(Debug, Clone)]
+pub struct LoadedRecipe {
+    /// The parsed recipe.
+    pub recipe: Recipe,
+    /// The TOML as read.
+    pub text: String,
+    /// sha256 of the text (hex), recorded in every export.
+    pub hash: String,
+    /// One resolved plan per architecture, in recipe order.
+    pub plans: Vec<ArchPlan>,
+}
+
+/// Reads, parses and validates a recipe file.
+pub fn load(path: &Path) -> Result<LoadedRecipe> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read recipe {}: {e}", path.display()))?;
+    parse(&text).map_err(|e| anyhow::anyhow!("recipe {}: {e:#}", path.display()))
+}
+
+/// Parses and validates recipe text.
+pub fn parse(text: &str) -> Result<LoadedRecipe> {
+    let recipe: Recipe =
+        toml::from_str(text).map_err(|e| anyhow::anyhow!("{}", e.to_string().trim_end()))?;
+    let plans = validate(&recipe, text)?;
+    let hash = hex(&Sha256::digest(text.as_bytes()));
+    Ok(LoadedRecipe { recipe, text: text.to_string(), hash, plans })
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An error about `key`, with the line where the key is written when it can be found.
+fn key_error(text: &str, key: &str, why: impl std::fmt::Display) -> anyhow::Error {
+    match line_of(text, key) {
+        Some(line) => anyhow::anyhow!("`{key}` (line {line}): {why}"),
+        None => anyhow::anyhow!("`{key}`: {why}"),
+    }
+}
+
+/// 1-based line of the last path segment of `key` (`arch[1].collect.lr` → the `lr = ` line
+/// after the second `[[arch]]` header), best effort.
+fn line_of(text: &str, key: &str) -> Option<usize> {
+    let segments: Vec<&str> = key.split('.').collect();
+    let leaf = segments.last()?.split('[').next()?;
+    let (arch_index, section) = match segments.first()?.strip_prefix("arch[") {
+        Some(rest) => (rest.trim_end_matches(']').parse::<usize>().ok(), segments.get(1).copied()),
+        None => (None, (segments.len() > 1).then(|| segments[0])),
+    };
+    let mut arch_seen = 0usize;
+    let mut in_arch = None;
+    let mut table = String::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.starts_with("[[arch]]") {
+            in_arch = Some(arch_seen);
+            arch_seen += 1;
+            table.clear();
+            continue;
+        }
+        if let Some(header) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
+            table = header.trim().trim_start_matches("arch.").to_string();
+            if !header.trim().starts_with("arch.") {
+                in_arch = None;
+            }
+            continue;
+        }
+        let Some((k, _)) = line.split_once('=') else { continue };
+        let here_arch = in_arch == arch_index;
+        let table_ok = match section {
+            Some(s) if segments.len() > 2 || arch_index.is_none() => table.starts_with(s),
+            _ => table.is_empty(),
+        };
+        if here_arch && table_ok && k.trim() == leaf {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
+fn validate(recipe: &Recipe, text: &str) -> Result<Vec<ArchPlan>> {
+    if recipe.name.is_empty()
+        || !recipe.name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        bail!(key_error(text, "name", "must be non-empty: letters, digits, `-`, `_`, `.`"));
+    }
+    if recipe.arch.is_empty() {
+        bail!("no architectures: add at least one `[[arch]]` entry with a `name`");
+    }
+    let d = &recipe.dataset;
+    if let Some(f) = d.val_fraction
+        && !(f > 0.0 && f < 1.0)
+    {
+        bail!(key_error(text, "dataset.val_fraction", format!("must be in (0, 1), got {f}")));
+    }
+    if d.limit == Some(0) {
+        bail!(key_error(text, "dataset.limit", "must be at least 1"));
+    }
+    if let Some([h, w]) = d.image_size
+        && (h == 0 || w == 0)
+    {
+        bail!(key_error(text, "dataset.image_size", "needs two positive sizes"));
+    }
+    let e = &recipe.export;
+    if !(13..=21).contains(&e.opset) {
+        bail!(key_error(text, "export.opset", format!("must be in 13..=21, got {}", e.opset)));
+    }
+    if e.generated == 0 {
+        bail!(key_error(text, "export.generated", "must be at least 1"));
+    }
+    let en = &recipe.ensembles;
+    if en.size == 1 {
+        bail!(key_error(
+            text,
+            "ensembles.size",
+            "an ensemble needs at least 2 members (0 disables)"
+        ));
+    }
+    if en.size > e.generated {
+        bail!(key_error(
+            text,
+            "ensembles.size",
+            format!(
+                "is larger than export.generated ({}): ensembles use exported members",
+                e.generated
+            )
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut plans = Vec::new();
+    for (i, entry) in recipe.arch.iter().enumerate() {
+        let at = |key: &str| format!("arch[{i}].{key}");
+        let variant = zoo_models::find(&entry.name).map_err(|e| key_error(text, &at("name"), e))?;
+        if !seen.insert(entry.name.clone()) {
+            bail!(key_error(text, &at("name"), format!("`{}` is listed twice", entry.name)));
+        }
+        let family = variant.family();
+        let train = resolve_train(family, &recipe.train, &entry.train);
+        train.validate().map_err(|e| key_error(text, &at("train"), e))?;
+        let collect = resolve_collect(family, &recipe.collect, &entry.collect);
+        collect.validate().map_err(|e| key_error(text, &at("collect"), e))?;
+        let pdiff = resolve_pdiff(&recipe.pdiff, &entry.pdiff).map_err(|e| {
+            let key = e.key.map(|k| format!("pdiff.{k}")).unwrap_or_else(|| "pdiff".into());
+            key_error(text, &key, e.message)
+        })?;
+        pdiff.validate().map_err(|e| key_error(text, "pdiff", e))?;
+        let g = merge_generate(&recipe.generate, &entry.generate);
+        let count = g.count.unwrap_or(100);
+        if count == 0 {
+            bail!(key_error(text, "generate.count", "must be at least 1"));
+        }
+        if count < e.generated {
+            bail!(key_error(
+                text,
+                "export.generated",
+                format!("asks for {} members but `{}` generates {count}", e.generated, entry.name)
+            ));
+        }
+        let sampler = match g.sampler.unwrap_or(SamplerName::Ddpm) {
+            SamplerName::Ddpm => Sampler::Ddpm,
+            SamplerName::Ddim => match g.ddim_steps.unwrap_or(50) {
+                0 => bail!(key_error(text, "generate.ddim_steps", "must be at least 1")),
+                s => Sampler::ddim(s),
+            },
+        };
+        if let Some(v) = g.min_val_accuracy
+            && !(0.0..=100.0).contains(&v)
+        {
+            bail!(key_error(text, "generate.min_val_accuracy", "must be a percentage"));
+        }
+        if let Some(v) = g.max_iou_to_trained
+            && !(0.0..=1.0).contains(&v)
+        {
+            bail!(key_error(text, "generate.max_iou_to_trained", "must be in [0, 1]"));
+        }
+        plans.push(ArchPlan {
+            name: entry.name.clone(),
+            family,
+            train,
+            collect,
+            pdiff,
+            count,
+            sampler,
+            min_val_accuracy: g.min_val_accuracy,
+            max_iou_to_trained: g.max_iou_to_trained,
+        });
+    }
+    Ok(plans)
+}
+
+fn resolve_train(family: Family, base: &TrainSection, over: &TrainSection) -> TrainConfig {
+    let s = merge_train(base, over);
+    let mut config = TrainConfig::for_family(family);
+    if let Some(v) = s.epochs {
+        config.epochs = v;
+    }
+    if let Some(v) = s.batch_size {
+        config.batch_size = v;
+    }
+    if let Some(kind) = s.optimizer {
+        config.optimizer = match kind {
+            OptimizerName::Sgd => {
+                OptimizerConfig::Sgd { lr: 0.05, momentum: 0.9, weight_decay: 5e-4, nesterov: true }
+            }
+            OptimizerName::Adamw => OptimizerConfig::Adamw { lr: 2e-3, weight_decay: 0.05 },
+        };
+    }
+    match &mut config.optimizer {
+        OptimizerConfig::Sgd { lr, weight_decay, .. }
+        | OptimizerConfig::Adamw { lr, weight_decay } => {
+            *lr = s.lr.unwrap_or(*lr);
+            *weight_decay = s.weight_decay.unwrap_or(*weight_decay);
+        }
+    }
+    if let Some(schedule) = s.schedule {
+        config.schedule = match schedule {
+            ScheduleName::Cosine => LrSchedule::Cosine { warmup_epochs: 0.5 },
+            ScheduleName::Constant => LrSchedule::Constant,
+            ScheduleName::Step => {
+                LrSchedule::Step { every_epochs: config.epochs.div_ceil(3).max(1), gamma: 0.1 }
+            }
+        };
+    }
+    if let Some(v) = s.shift {
+        config.shift = v;
+    }
+    config.max_steps = s.max_steps;
+    config
+}
+
+fn merge_train(base: &TrainSection, over: &TrainSection) -> TrainSection {
+    TrainSection {
+        epochs: over.epochs.or(base.epochs),
+        batch_size: over.batch_size.or(base.batch_size),
+        optimizer: over.optimizer.or(base.optimizer),
+        lr: over.lr.or(base.lr),
+        weight_decay: over.weight_decay.or(base.weight_decay),
+        schedule: over.schedule.or(base.schedule),
+        shift: over.shift.or(base.shift),
+        max_steps: over.max_steps.or(base.max_steps),
+    }
+}
+
+fn resolve_collect(family: Family, base: &CollectSection, over: &CollectSection) -> CollectConfig {
+    let mut config = CollectConfig::for_family(family);
+    let pick = |f: fn(&CollectSection) -> Option<usize>| f(over).or(f(base));
+    if let Some(v) = pick(|s| s.checkpoints) {
+        config.checkpoints = v;
+    }
+    if let Some(v) = pick(|s| s.interval) {
+        config.interval = v;
+    }
+    if let Some(v) = pick(|s| s.warmup) {
+        config.warmup = v;
+    }
+    if let Some(v) = pick(|s| s.batch_size) {
+        config.batch_size = v;
+    }
+    if let Some(lr) = over.lr.or(base.lr)
+        && let OptimizerConfig::Sgd { lr: l, .. } | OptimizerConfig::Adamw { lr: l, .. } =
+            &mut config.optimizer
+    {
+        *l = lr;
+    }
+    if let Some(patterns) = over.params.clone().or_else(|| base.params.clone())
+        && !patterns.is_empty()
+    {
+        config.selection = Selection::Patterns(patterns);
+    }
+    config
+}
+
+fn merge_generate(base: &GenerateSection, over: &GenerateSection) -> GenerateSection {
+    GenerateSection {
+        count: over.count.or(base.count),
+        sampler: over.sampler.or(base.sampler),
+        ddim_steps: over.ddim_steps.or(base.ddim_steps),
+        min_val_accuracy: over.min_val_accuracy.or(base.min_val_accuracy),
+        max_iou_to_trained: over.max_iou_to_trained.or(base.max_iou_to_trained),
+    }
+}
+
+/// A `[pdiff]` problem, with the dotted key when serde names one.
+struct PdiffError {
+    key: Option<String>,
+    message: String,
+}
+
+/// Deep-merges the architecture's `pdiff` table over the recipe's, expands the shortcuts
+/// `ae_steps` / `ddpm_steps`, and reads the result as a [`PdiffConfig`] (defaults fill the
+/// rest; unknown keys are errors).
+fn resolve_pdiff(base: &toml::Table, over: &toml::Table) -> Result<PdiffConfig, PdiffError> {
+    let mut table = base.clone();
+    deep_merge(&mut table, over);
+    for (shortcut, section) in [("ae_steps", "ae_train"), ("ddpm_steps", "ddpm_train")] {
+        if let Some(value) = table.remove(shortcut) {
+            let entry = table
+                .entry(section.to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            match entry {
+                toml::Value::Table(t) => {
+                    t.insert("steps".into(), value);
+                }
+                _ => {
+                    return Err(PdiffError {
+                        key: Some(section.into()),
+                        message: "must be a table".into(),
+                    });
+                }
+            }
+        }
+    }
+    let mut merged = serde_json::to_value(PdiffConfig::default()).expect("config serializes");
+    let overrides = serde_json::to_value(&table)
+        .map_err(|e| PdiffError { key: None, message: e.to_string() })?;
+    json_merge(&mut merged, &overrides);
+    serde_json::from_value(merged).map_err(|e| {
+        let message = e.to_string();
+        let key = message
+            .split('`')
+            .nth(1)
+            .map(str::to_string)
+            .filter(|_| message.starts_with("unknown field"));
+        PdiffError { key, message }
+    })
+}
+
+fn deep_merge(base: &mut toml::Table, over: &toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => deep_merge(b, o),
+            _ => {
+                base.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+fn json_merge(base: &mut serde_json::Value, over: &serde_json::Value) {
+    match (base, over) {
+        (serde_json::Value::Object(b), serde_json::Value::Object(o)) => {
+            for (key, value) in o {
+                match b.get_mut(key) {
+                    Some(slot) if slot.is_object() && value.is_object() => json_merge(slot, value),
+                    _ => {
+                        b.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        (slot, value) => *slot = value.clone(),
+    }
+}

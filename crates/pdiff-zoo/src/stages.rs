@@ -1,0 +1,243 @@
+//! The compute stages shared by the single-stage commands (`train`, `collect`, `fit`, `sample`)
+//! and the pipeline (`run`): each takes resolved settings, does its work and writes its output
+//! atomically. Argument parsing and printing stay in the commands.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use burn::prelude::Device;
+use indicatif::ProgressBar;
+use pdiff::{FittedPdiff, Layout, PdiffConfig, Sampler};
+use serde::{Deserialize, Serialize};
+use zoo_data::Dataset;
+use zoo_models::{ArchSpec, Model};
+use zoo_train::collect::{CollectConfig, Collection, SplitCaches, collect};
+use zoo_train::compare::{Comparison, compare, matched_noise_sigma, noise_added};
+use zoo_train::members::score_members;
+use zoo_train::metrics::{ErrorSet, Summary, mean, nearest_neighbour_iou};
+use zoo_train::prefix::cut_for;
+use zoo_train::{ModelCard, TrainConfig, save_model, train};
+
+/// Trains `spec` on `data` and saves weights and card to `output` (card beside it as .json).
+pub fn train_base(
+    spec: &ArchSpec,
+    data: &Dataset,
+    config: &TrainConfig,
+    seed: u64,
+    device: &Device,
+    output: &Path,
+    bar: &ProgressBar,
+) -> Result<ModelCard> {
+    let outcome = train(spec, data, config, seed, device, bar)?;
+    let card = ModelCard {
+        schema: zoo_train::store::CARD_SCHEMA,
+        arch: spec.clone(),
+        dataset: data.info.clone(),
+        val_accuracy: outcome.val.accuracy,
+        test_accuracy: outcome.test.accuracy,
+        seed,
+        training: serde_json::json!({ "config": config, "history": outcome.history }),
+        seconds: outcome.seconds,
+        pdiff_zoo_version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    save_model(output, &outcome.model, &card)?;
+    Ok(card)
+}
+
+/// Collects checkpoints of the selected parameters of `model` (saved at `model_path`) and
+/// writes them to `output`. Returns the collection and its spread report.
+#[allow(clippy::too_many_arguments)]
+pub fn collect_checkpoints(
+    model_path: &Path,
+    model: &Model,
+    card: &ModelCard,
+    data: &Dataset,
+    config: &CollectConfig,
+    seed: u64,
+    device: &Device,
+    output: &Path,
+    bar: &ProgressBar,
+) -> Result<(Collection, serde_json::Value)> {
+    if output == model_path {
+        bail!("output {} would overwrite the model", output.display());
+    }
+    config.validate()?;
+    let mut collection = collect(&card.arch.name, model, data, config, seed, device, bar)?;
+    collection.info["base_model"] = serde_json::json!(model_path);
+    let report = spread_report(&collection, &data.test.labels);
+    collection.save(output)?;
+    Ok((collection, report))
+}
+
+/// How far a collection spreads: L2 to the mean vector and nearest-neighbour IoU of errors.
+pub fn spread_report(collection: &Collection, labels: &[u16]) -> serde_json::Value {
+    let p = collection.layout.len();
+    let k = collection.len();
+    let mut centre = vec![0f64; p];
+    for row in collection.params.chunks(p) {
+        for (c, v) in centre.iter_mut().zip(row) {
+            *c += *v as f64 / k as f64;
+        }
+    }
+    let to_centre: Vec<f64> = collection
+        .params
+        .chunks(p)
+        .map(|row| {
+            row.iter().zip(&centre).map(|(v, c)| (*v as f64 - c).powi(2)).sum::<f64>().sqrt()
+        })
+        .collect();
+    let sets: Vec<ErrorSet> =
+        collection.test_predictions.iter().map(|pred| ErrorSet::new(pred, labels)).collect();
+    let first_last = collection.row(0).iter().zip(collection.row(k - 1));
+    serde_json::json!({
+        "checkpoints": k,
+        "values": p,
+        "val": Summary::of(&collection.val_accuracy),
+        "test": Summary::of(&collection.test_accuracy),
+        "l2_to_mean": mean(&to_centre),
+        "l2_first_last": first_last.map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>().sqrt(),
+        "trained_nn_iou_mean": mean(&nearest_neighbour_iou(&sets)),
+        "iou_first_last": sets[0].iou(&sets[k - 1]),
+    })
+}
+
+/// The layout of a collection in the method crate's terms.
+pub fn pdiff_layout(collection: &Collection) -> Layout {
+    Layout::from_shapes(collection.layout.tensors.iter().map(|t| (t.name.clone(), t.shape.clone())))
+}
+
+/// Fits the autoencoder and the latent DDPM to `collection` and saves them to `output`.
+pub fn fit_collection(
+    collection: &Collection,
+    config: &PdiffConfig,
+    seed: u64,
+    device: &Device,
+    output: &Path,
+    bar: &ProgressBar,
+) -> Result<FittedPdiff> {
+    config.validate()?;
+    let fitted =
+        pdiff::fit(&collection.params, &pdiff_layout(collection), config, device, seed, bar)?;
+    fitted.save(output)?;
+    Ok(fitted)
+}
+
+/// Settings of the generation stage.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GenerateSettings {
+    /// Members to draw.
+    pub count: usize,
+    /// Sampler of the latents.
+    pub sampler: Sampler,
+    /// Seed of the sampler (the noise-added baseline uses `seed + 1`).
+    pub seed: u64,
+}
+
+/// Generated members, the noise-added baseline and their comparison with the trained ones.
+pub struct Generation {
+    /// The N generated vectors with their scores (a collection of the same layout).
+    pub generated: Collection,
+    /// The noise-added baseline (trained vectors + Gaussian noise), scored.
+    pub noise: Collection,
+    /// Trained vs generated vs noise-added: accuracy summaries and diversity.
+    pub comparison: Comparison,
+    /// Seconds spent sampling (decoding included).
+    pub sample_seconds: f64,
+    /// Seconds spent splicing and evaluating all members.
+    pub evaluate_seconds: f64,
+}
+
+/// Draws `settings.count` members from `fitted`, splices each into `model`, evaluates them
+/// with shared-prefix evaluation and compares them with `trained` and a noise-added baseline
+/// of the same size.
+pub fn generate(
+    fitted: &FittedPdiff,
+    trained: &Collection,
+    model: &Model,
+    data: &Dataset,
+    settings: &GenerateSettings,
+    device: &Device,
+    bar: &ProgressBar,
+) -> Result<Generation> {
+    if settings.count == 0 {
+        bail!("the number of generated members must be at least 1");
+    }
+    if fitted.layout().len() != trained.layout.len() {
+        bail!(
+            "the fit is for vectors of {} values, the collection has {}",
+            fitted.layout().len(),
+            trained.layout.len()
+        );
+    }
+    let started = Instant::now();
+    let generated = fitted.sample(settings.count, settings.sampler, settings.seed)?;
+    let sample_seconds = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let n = settings.count;
+    let cut = cut_for(model, &trained.layout, &trained.arch)?;
+    let caches = SplitCaches::new(model, data, cut, device);
+    bar.set_length(2 * n as u64);
+    let score = |vectors: &[f32], offset: usize| {
+        score_members(
+            &trained.arch,
+            model,
+            &trained.layout,
+            vectors,
+            &caches.val,
+            &caches.test,
+            |i| bar.set_position((offset + i) as u64),
+        )
+        .context("splicing generated parameters into the network")
+    };
+    let scores = score(&generated, 0)?;
+    let sigma = matched_noise_sigma(trained, &generated);
+    let noise = noise_added(trained, sigma, n, settings.seed.wrapping_add(1));
+    let noise_scores = score(&noise, n)?;
+    let evaluate_seconds = started.elapsed().as_secs_f64();
+    let labels = &data.test.labels;
+    let comparison = compare(trained, labels, &generated, &scores, &noise, &noise_scores, sigma);
+    let as_collection =
+        |params: Vec<f32>, scores: Vec<zoo_train::members::MemberScore>, info| Collection {
+            arch: trained.arch.clone(),
+            layout: trained.layout.clone(),
+            params,
+            val_accuracy: scores.iter().map(|s| s.val).collect(),
+            test_accuracy: scores.iter().map(|s| s.test).collect(),
+            test_predictions: scores.into_iter().map(|s| s.test_predictions).collect(),
+            info,
+        };
+    let info = |source: &str| {
+        serde_json::json!({
+            "source": source, "sampler": format!("{:?}", settings.sampler),
+            "seed": settings.seed, "noise_sigma": sigma,
+        })
+    };
+    Ok(Generation {
+        generated: as_collection(generated, scores, info("generated")),
+        noise: as_collection(noise, noise_scores, info("noise_added")),
+        comparison,
+        sample_seconds,
+        evaluate_seconds,
+    })
+}
+
+/// Loads a trained model and checks that a collection belongs to it.
+pub fn load_model_for(
+    model_path: &Path,
+    collection: &Collection,
+    device: &Device,
+) -> Result<(Model, ModelCard)> {
+    let (model, card) = zoo_train::load_model(model_path, device)
+        .with_context(|| format!("loading model {}", model_path.display()))?;
+    if collection.arch != card.arch.name {
+        bail!(
+            "the collection is of `{}` but the model {} is `{}`",
+            collection.arch,
+            model_path.display(),
+            card.arch.name
+        );
+    }
+    Ok((model, card))
+}

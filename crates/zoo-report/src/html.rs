@@ -109,12 +109,12 @@ fn overview(out: &mut String, input: &ReportInput) {
         return;
     }
     out.push_str("<section>\n<h2>Overview</h2>\n");
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<p class=\"note\">Test accuracy (%) per group. Floors of p-diff: generated best ≥ trained \
          best − {BEST_FLOOR_PP}; generated median ≥ trained median − {MEDIAN_FLOOR_PP}; \
          generated members less similar to the trained ones than noise-added members \
-         (mean max-IoU).</p>\n"
+         (mean max-IoU).</p>"
     );
     out.push_str(
         "<div class=\"scroll\"><table class=\"overview\">\n<thead><tr><th rowspan=\"2\">arch</th>",
@@ -135,7 +135,8 @@ fn overview(out: &mut String, input: &ReportInput) {
     for arch in m.archs() {
         let Some(s) = m.summary.get(&arch) else { continue };
         let f = Floors::check(s);
-        let _ = write!(out, "<tr><th class=\"rowhead\"><a href=\"#arch-{0}\">{0}</a></th>", esc(&arch));
+        let _ =
+            write!(out, "<tr><th class=\"rowhead\"><a href=\"#arch-{0}\">{0}</a></th>", esc(&arch));
         for stats in [&s.trained, &s.generated, &s.noise_added] {
             stats_cells(out, stats);
         }
@@ -196,7 +197,7 @@ fn stats_cells(out: &mut String, s: &GroupStats) {
 fn pill_cell(ok: bool, detail: &str) -> String {
     let (class, word) = if ok { ("pass", "pass") } else { ("fail", "fail") };
     format!(
-        "<td class=\"floor\"><span class=\"pill {class}\">{word}</span><span class=\"detail\">{}</span></td>",
+        "<td class=\"floor\"><span class=\"pill {class}\">{word}</span><br><span class=\"detail\">{}</span></td>",
         esc(detail)
     )
 }
@@ -278,19 +279,26 @@ fn ensembles(out: &mut String, m: &Manifest) {
             })
             .unwrap_or_else(|| "—".into());
         let names: Vec<String> = e.members.iter().map(|x| esc(x)).collect();
+        // Members of one architecture: show their tags only.
+        let short: Vec<String> = e
+            .members
+            .iter()
+            .map(|x| esc(x.split_once('.').map_or(x.as_str(), |(_, t)| t)))
+            .collect();
         let _ = writeln!(
             out,
             "<tr><th class=\"rowhead\">{}</th><td class=\"list\" title=\"{}\">{} <span class=\"muted\">({})</span></td>\
-             <td><b>{:.2}</b></td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+             <td><b>{:.2}</b></td><td>{}</td><td>{}</td><td>{}</td><td><code title=\"{}\">{}</code></td></tr>",
             esc(&e.id),
             names.join(", "),
-            abbreviate(&names, 3),
+            abbreviate(&short, 3),
             e.members.len(),
             e.accuracy.test,
             opt(e.accuracy.best_member),
             opt(e.accuracy.median_member),
             gain,
             esc(&e.onnx),
+            esc(e.onnx.rsplit('/').next().unwrap_or(&e.onnx)),
         );
     }
     out.push_str("</tbody></table></div>\n</section>\n");
@@ -361,10 +369,12 @@ fn timings(out: &mut String, m: &Manifest) {
     if m.timings.values().all(|t| t.is_empty()) {
         return;
     }
-    let mut stages: Vec<&str> = m.timings.values().flat_map(|t| t.keys().map(String::as_str)).collect();
+    let mut stages: Vec<&str> =
+        m.timings.values().flat_map(|t| t.keys().map(String::as_str)).collect();
     stages.sort_by_key(|s| (STAGE_ORDER.iter().position(|x| x == s).unwrap_or(usize::MAX), *s));
     stages.dedup();
-    let mut columns: Vec<String> = m.archs().into_iter().filter(|a| m.timings.contains_key(a)).collect();
+    let mut columns: Vec<String> =
+        m.archs().into_iter().filter(|a| m.timings.contains_key(a)).collect();
     let others: Vec<String> =
         m.timings.keys().filter(|k| *k != ZOO_WIDE && !columns.contains(k)).cloned().collect();
     columns.extend(others);
@@ -434,7 +444,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);

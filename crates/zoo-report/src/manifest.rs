@@ -386,6 +386,10 @@ fn check_schema(what: &str, found: u32) -> Result<(), ManifestError> {
     if found == SCHEMA_VERSION {
         Ok(())
     } else {
-        Err(ManifestError::SchemaVersion { what: what.to_string(), found, expected: SCHEMA_VERSION })
+        Err(ManifestError::SchemaVersion {
+            what: what.to_string(),
+            found,
+            expected: SCHEMA_VERSION,
+        })
     }
 }

@@ -8,7 +8,7 @@ use crate::input::{ArchDetail, Group};
 use crate::stats::{quantile_sorted, sorted};
 
 /// Logical size of the plot.
-pub(crate) const ACCURACY_SIZE: (u32, u32) = (560, 420);
+pub(crate) const ACCURACY_SIZE: (u32, u32) = (480, 380);
 
 /// The accuracy-distribution plot of one architecture, as PNG bytes.
 pub(crate) fn accuracy_plot(detail: &ArchDetail) -> Vec<u8> {
@@ -17,7 +17,7 @@ pub(crate) fn accuracy_plot(detail: &ArchDetail) -> Vec<u8> {
     axes::title(
         &mut c,
         &format!("{} · test accuracy by group", detail.arch),
-        Some("box: quartiles and median · whiskers: min–max · dots: members"),
+        Some("box: quartiles, median · whiskers: min–max · dashed: trained median"),
     );
 
     let groups: Vec<(Group, Vec<f64>)> =
@@ -37,10 +37,9 @@ pub(crate) fn accuracy_plot(detail: &ArchDetail) -> Vec<u8> {
         .flat_map(|(_, v)| v.iter().copied())
         .collect();
     let mut lo = min_all;
-    if let (Some(main_lo), Some(main_hi)) = (
-        main.iter().copied().reduce(f64::min),
-        main.iter().copied().reduce(f64::max),
-    ) {
+    if let (Some(main_lo), Some(main_hi)) =
+        (main.iter().copied().reduce(f64::min), main.iter().copied().reduce(f64::max))
+    {
         let span = (main_hi - main_lo).max(0.5);
         if main_lo - min_all > 4.0 * span {
             lo = main_lo - 1.5 * span;
@@ -62,13 +61,27 @@ pub(crate) fn accuracy_plot(detail: &ArchDetail) -> Vec<u8> {
     axes::y_axis(&mut c, &frame, &ticks, "Test accuracy (%)");
     axes::spines(&mut c, &frame);
 
+    // Reference: the trained median across all columns.
+    if let Some(trained) = groups.first().map(|(_, v)| v).filter(|v| !v.is_empty()) {
+        let med = quantile_sorted(trained, 0.5);
+        let y = frame.y(med);
+        let dark = style::dark(Group::Trained);
+        c.segment(
+            frame.x0,
+            y,
+            frame.x1,
+            y,
+            &LineStyle::new(1.0, dark.alpha(0.55)).dashed(5.0, 4.0),
+        );
+    }
     let col_w = frame.x(1.0) - frame.x(0.0);
     for (slot, (group, values)) in groups.iter().enumerate() {
         let cx = frame.x(slot as f64 + 0.5);
         let color = style::color(*group);
         let dark = style::dark(*group);
         // Category label and count under the axis.
-        let label_style = TextStyle::new(LABEL_SIZE, color).bold().align(HAlign::Center, VAlign::Top);
+        let label_style =
+            TextStyle::new(LABEL_SIZE, color).bold().align(HAlign::Center, VAlign::Top);
         c.text(group.label(), cx, frame.y1 + 10.0, label_style);
         let n_style = TextStyle::new(TICK_SIZE, MUTED).align(HAlign::Center, VAlign::Top);
         c.text(&format!("n = {}", values.len()), cx, frame.y1 + 29.0, n_style);
@@ -76,8 +89,11 @@ pub(crate) fn accuracy_plot(detail: &ArchDetail) -> Vec<u8> {
             continue;
         }
         let y = |v: f64| frame.y(v.max(frame.ylo));
-        let (q1, med, q3) =
-            (quantile_sorted(values, 0.25), quantile_sorted(values, 0.5), quantile_sorted(values, 0.75));
+        let (q1, med, q3) = (
+            quantile_sorted(values, 0.25),
+            quantile_sorted(values, 0.5),
+            quantile_sorted(values, 0.75),
+        );
         let (vmin, vmax) = (values[0], values[values.len() - 1]);
         let bw = col_w * 0.42;
         // Whiskers and caps.
@@ -112,7 +128,8 @@ pub(crate) fn accuracy_plot(detail: &ArchDetail) -> Vec<u8> {
         c.text(&format!("{med:.2}"), cx + bw / 2.0 + 5.0, y(med), med_style);
         if below > 0 {
             let note = format!("▼ {below} below (min {vmin:.1})");
-            let style = TextStyle::new(TICK_SIZE - 1.0, dark).align(HAlign::Center, VAlign::Baseline);
+            let style =
+                TextStyle::new(TICK_SIZE - 1.0, dark).align(HAlign::Center, VAlign::Baseline);
             c.text(&note, cx, frame.y1 - 5.0, style);
         }
     }

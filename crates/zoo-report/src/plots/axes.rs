@@ -32,7 +32,8 @@ pub(crate) fn nice_ticks(lo: f64, hi: f64, target: usize) -> Ticks {
         .unwrap_or(10.0 * mag);
     let first = (lo / step).floor();
     let last = (hi / step).ceil();
-    let values: Vec<f64> = (0..=((last - first) as i64)).map(|i| (first + i as f64) * step).collect();
+    let values: Vec<f64> =
+        (0..=((last - first) as i64)).map(|i| (first + i as f64) * step).collect();
     let mut decimals = if step >= 1.0 { 0 } else { (-step.log10()).ceil() as usize };
     while decimals < 6 && {
         let scaled = step * 10f64.powi(decimals as i32);
@@ -107,7 +108,8 @@ pub(crate) fn y_axis(canvas: &mut Canvas, f: &Frame, ticks: &Ticks, label: &str)
         );
     }
     let x = f.x0 - 14.0 - widest - 6.0;
-    let style = TextStyle::new(LABEL_SIZE, INK).align(HAlign::Center, VAlign::Baseline).rotate(-90.0);
+    let style =
+        TextStyle::new(LABEL_SIZE, INK).align(HAlign::Center, VAlign::Baseline).rotate(-90.0);
     canvas.text(label, x, (f.y0 + f.y1) / 2.0, style);
 }
 
@@ -148,7 +150,7 @@ mod tests {
         let t = nice_ticks(0.0, 1.0, 4);
         assert_eq!(t.values, vec![0.0, 0.25, 0.5, 0.75, 1.0]);
         assert_eq!(t.label(0.25), "0.25");
-        assert_eq!(nice_ticks(5.0, 5.0, 5).values.len() > 1, true);
+        assert!(nice_ticks(5.0, 5.0, 5).values.len() > 1);
         assert_eq!(nice_ticks(-2.0, 2.0, 4).label(-2.0), "−2");
         assert_eq!(nice_ticks(0.0, 10.0, 4).label(7.5), "7.5");
     }

@@ -7,7 +7,7 @@ use super::style::{self, INK, SPINE, TICK_SIZE};
 use crate::input::{ArchDetail, Group};
 
 /// Logical size of the plot.
-pub(crate) const DIVERSITY_SIZE: (u32, u32) = (560, 420);
+pub(crate) const DIVERSITY_SIZE: (u32, u32) = (480, 380);
 
 /// The accuracy-vs-similarity scatter of one architecture, as PNG bytes.
 pub(crate) fn diversity_plot(detail: &ArchDetail) -> Vec<u8> {
@@ -16,7 +16,7 @@ pub(crate) fn diversity_plot(detail: &ArchDetail) -> Vec<u8> {
     axes::title(
         &mut c,
         &format!("{} · accuracy vs similarity to trained", detail.arch),
-        Some("similarity: max IoU of test errors to any trained checkpoint (trained: to another)"),
+        Some("max IoU of test errors to any trained checkpoint (trained: nearest other)"),
     );
     let points: Vec<(Group, f64, f64)> = Group::ALL
         .iter()

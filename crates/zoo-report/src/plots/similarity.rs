@@ -7,7 +7,7 @@ use super::text::Weight;
 use crate::input::{Group, SimilarityMatrix};
 
 /// Logical size of the plot.
-pub(crate) const SIMILARITY_SIZE: (u32, u32) = (560, 420);
+pub(crate) const SIMILARITY_SIZE: (u32, u32) = (480, 380);
 
 /// Rows up to which each row gets its own label.
 const ROW_LABELS_MAX: usize = 24;
@@ -34,7 +34,11 @@ pub(crate) fn similarity_plot(arch: &str, m: &SimilarityMatrix) -> Vec<u8> {
     let n = m.len();
     let row_labels = n <= ROW_LABELS_MAX;
     let label_w = if row_labels {
-        m.labels.iter().map(|l| c.text_width(l, 9.0, Weight::Regular)).fold(0.0, f32::max).min(110.0)
+        m.labels
+            .iter()
+            .map(|l| c.text_width(l, 9.0, Weight::Regular))
+            .fold(0.0, f32::max)
+            .min(110.0)
     } else {
         0.0
     };
@@ -136,6 +140,7 @@ fn colour_bar(c: &mut Canvas, x: f32, y: f32, height: f32, ticks: &axes::Ticks, 
         let style = TextStyle::new(TICK_SIZE, MUTED).align(HAlign::Left, VAlign::Middle);
         c.text(&ticks.label(v), x + width + 7.0, ty, style);
     }
-    let style = TextStyle::new(LABEL_SIZE, INK).align(HAlign::Center, VAlign::Baseline).rotate(90.0);
-    c.text("IoU of error sets", x + width + 50.0, y + height / 2.0, style);
+    let style =
+        TextStyle::new(LABEL_SIZE, INK).align(HAlign::Center, VAlign::Baseline).rotate(90.0);
+    c.text("IoU of error sets", x + width + 38.0, y + height / 2.0, style);
 }

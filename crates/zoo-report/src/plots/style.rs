@@ -9,8 +9,8 @@ pub(crate) const SPINE: Rgba = Rgba::hex(0x8c959f);
 pub(crate) const GRID: Rgba = Rgba::hex(0xe6e9ed);
 
 pub(crate) const TITLE_SIZE: f32 = 14.5;
-pub(crate) const LABEL_SIZE: f32 = 12.5;
-pub(crate) const TICK_SIZE: f32 = 11.0;
+pub(crate) const LABEL_SIZE: f32 = 13.0;
+pub(crate) const TICK_SIZE: f32 = 11.5;
 
 /// Colour of a group: trained blue, generated orange, noise-added grey.
 pub(crate) fn color(group: Group) -> Rgba {

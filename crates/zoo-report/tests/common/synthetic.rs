@@ -96,7 +96,7 @@ pub fn specs(k: usize, n: usize) -> Vec<ArchSpec> {
             n,
             sigma_trained: 0.22,
             sigma_generated: 0.2,
-            generated_penalty: 0.012,
+            generated_penalty: 0.02,
             noise_sigma: 0.1,
             noise_penalty: 0.006,
         },
@@ -142,15 +142,17 @@ fn erfc(x: f64) -> f64 {
     // Numerical Recipes erfcc, |error| < 1.2e-7.
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t * (-z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-        .exp();
+    let r = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
     if x >= 0.0 { r } else { 2.0 - r }
 }
 
@@ -163,7 +165,7 @@ struct ArchSim {
 fn simulate(spec: &ArchSpec, rng: &mut Rng) -> ArchSim {
     let s: Vec<f64> = (0..TEST_ITEMS).map(|_| rng.normal()).collect();
     let tag = |g: &str, i: usize| format!("{}.{g}{i:03}", spec.arch);
-    let mut member = |rng: &mut Rng, id: String, sigma: f64, p: f64, base: Option<&[f64]>| {
+    let member = |rng: &mut Rng, id: String, sigma: f64, p: f64, base: Option<&[f64]>| {
         let thr = threshold(p, sigma);
         let z: Vec<f64> = (0..TEST_ITEMS).map(|_| rng.normal()).collect();
         let errors: Vec<bool> = (0..TEST_ITEMS)
@@ -179,7 +181,8 @@ fn simulate(spec: &ArchSpec, rng: &mut Rng) -> ArchSim {
     let mut trained_scores = Vec::new();
     for k in 0..spec.k {
         let (sim, z) = member(rng, tag("c", k), spec.sigma_trained, spec.error_rate, None);
-        trained_scores.push((0..TEST_ITEMS).map(|i| s[i] + spec.sigma_trained * z[i]).collect::<Vec<_>>());
+        trained_scores
+            .push((0..TEST_ITEMS).map(|i| s[i] + spec.sigma_trained * z[i]).collect::<Vec<_>>());
         trained.push(sim);
     }
     let generated = (0..spec.n)
@@ -253,7 +256,9 @@ pub fn synthetic_input(k: usize, n: usize, export: usize, seed: u64) -> ReportIn
         };
         let (trained, generated, noise_added) =
             (points(&sim.trained), points(&sim.generated), points(&sim.noise));
-        let mean = |p: &[Point]| p.iter().map(|x| x.max_iou_to_trained).sum::<f64>() / p.len().max(1) as f64;
+        let mean = |p: &[Point]| {
+            p.iter().map(|x| x.max_iou_to_trained).sum::<f64>() / p.len().max(1) as f64
+        };
         let stats = |p: &[Point]| GroupStats::from_values(p.iter().map(|x| x.test));
         let summary = ArchSummary {
             trained: stats(&trained),
@@ -291,7 +296,9 @@ pub fn synthetic_input(k: usize, n: usize, export: usize, seed: u64) -> ReportIn
                 exported.push((source, p.id.clone(), p.test));
             }
         }
-        for (tag, source) in [("ens_trained", Source::Trained), ("ens_generated", Source::Generated)] {
+        for (tag, source) in
+            [("ens_trained", Source::Trained), ("ens_generated", Source::Generated)]
+        {
             let members: Vec<&(Source, String, f64)> =
                 exported.iter().filter(|e| e.0 == source).take(5).collect();
             if members.is_empty() {
@@ -323,7 +330,12 @@ pub fn synthetic_input(k: usize, n: usize, export: usize, seed: u64) -> ReportIn
         .flat_map(|(g, v)| v.iter().take(take).map(move |m| (g, m)))
         .collect();
         let similarity = SimilarityMatrix {
-            labels: subset.iter().map(|(_, m)| m.id.trim_start_matches(spec.arch).trim_start_matches('.').to_string()).collect(),
+            labels: subset
+                .iter()
+                .map(|(_, m)| {
+                    m.id.trim_start_matches(spec.arch).trim_start_matches('.').to_string()
+                })
+                .collect(),
             groups: subset.iter().map(|(g, _)| *g).collect(),
             values: subset
                 .iter()

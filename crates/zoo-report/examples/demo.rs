@@ -13,7 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = std::time::Instant::now();
     let input = synthetic::synthetic_input(50, 100, 8, 7);
     input.manifest.write(&dir.join(zoo_report::MANIFEST_FILE))?;
-    input.write(&dir.join("report_input.json"))?;
+    input.write(&dir.join(zoo_report::REPORT_INPUT_FILE))?;
     let path = zoo_report::write_report(&dir, &input)?;
     eprintln!("rendered in {:.2} s", started.elapsed().as_secs_f64());
     println!("{}", path.display());

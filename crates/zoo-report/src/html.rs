@@ -264,8 +264,8 @@ fn ensembles(out: &mut String, m: &Manifest) {
         return;
     }
     out.push_str(
-        "<div class=\"scroll\"><table>\n<thead><tr><th>id</th><th>members</th><th>test</th>\
-         <th>best member</th><th>median member</th><th>gain over best</th><th>ONNX</th></tr></thead>\n<tbody>\n",
+        "<div class=\"scroll\"><table>\n<thead><tr><th>id</th><th class=\"l\">members</th><th>test</th>\
+         <th>best member</th><th>median member</th><th>gain over best</th><th class=\"l\">ONNX</th></tr></thead>\n<tbody>\n",
     );
     for e in &m.ensembles {
         let opt = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "—".into());
@@ -288,7 +288,7 @@ fn ensembles(out: &mut String, m: &Manifest) {
         let _ = writeln!(
             out,
             "<tr><th class=\"rowhead\">{}</th><td class=\"list\" title=\"{}\">{} <span class=\"muted\">({})</span></td>\
-             <td><b>{:.2}</b></td><td>{}</td><td>{}</td><td>{}</td><td><code title=\"{}\">{}</code></td></tr>",
+             <td><b>{:.2}</b></td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\"><code title=\"{}\">{}</code></td></tr>",
             esc(&e.id),
             names.join(", "),
             abbreviate(&short, 3),
@@ -331,8 +331,8 @@ fn members(out: &mut String, m: &Manifest) {
         let _ = write!(
             out,
             "<details{open}><summary><b>{}</b> — {} members</summary>\n<div class=\"scroll\"><table class=\"members\">\n\
-             <thead><tr><th>id</th><th>source</th><th>params</th><th>val</th><th>test</th>\
-             <th>ORT test</th><th>max |Δ logit|</th><th>arg-max agree</th><th>ONNX</th><th>sha256</th></tr></thead>\n<tbody>\n",
+             <thead><tr><th>id</th><th class=\"l\">source</th><th>params</th><th>val</th><th>test</th>\
+             <th>ORT test</th><th>max |Δ logit|</th><th>arg-max agree</th><th class=\"l\">ONNX</th><th class=\"l\">sha256</th></tr></thead>\n<tbody>\n",
             esc(&arch),
             rows.len()
         );
@@ -345,7 +345,7 @@ fn members(out: &mut String, m: &Manifest) {
                 out,
                 "<tr><th class=\"rowhead\">{}</th><td><span class=\"dot\" style=\"--c:{}\"></span>{}</td>\
                  <td>{}</td><td>{:.2}</td><td><b>{:.2}</b></td><td>{:.2}</td><td>{}</td><td>{:.2}%</td>\
-                 <td><code>{}</code></td><td><code title=\"{}\">{}</code></td></tr>",
+                 <td class=\"l\"><code>{}</code></td><td class=\"l\"><code title=\"{}\">{}</code></td></tr>",
                 esc(&x.id),
                 plots::css_color(group),
                 x.source.as_str(),
@@ -386,8 +386,9 @@ fn timings(out: &mut String, m: &Manifest) {
         let name = if c == ZOO_WIDE { "whole zoo" } else { c };
         let _ = write!(out, "<th>{}</th>", esc(name));
     }
-    out.push_str("<th>total</th></tr></thead>\n<tbody>\n");
+    out.push_str("<th>total</th><th class=\"l\">share</th></tr></thead>\n<tbody>\n");
     let mut col_totals = vec![0.0; columns.len()];
+    let grand: f64 = m.timings.values().flat_map(|t| t.values()).sum();
     for stage in &stages {
         let _ = write!(out, "<tr><th class=\"rowhead\">{}</th>", esc(stage));
         let mut total = 0.0;
@@ -401,13 +402,24 @@ fn timings(out: &mut String, m: &Manifest) {
                 None => out.push_str("<td class=\"na\">—</td>"),
             }
         }
-        let _ = writeln!(out, "<td><b>{}</b></td></tr>", duration(total));
+        let share = if grand > 0.0 { 100.0 * total / grand } else { 0.0 };
+        let _ = writeln!(
+            out,
+            "<td><b>{}</b></td><td class=\"l share\"><span class=\"bar\" style=\"width:{:.1}%\"></span>{:.0}%</td></tr>",
+            duration(total),
+            share * 0.8,
+            share
+        );
     }
-    out.push_str("</tbody>\n<tfoot><tr><th>total</th>");
+    out.push_str("</tbody>\n<tfoot><tr><th class=\"rowhead\">total</th>");
     for t in &col_totals {
         let _ = write!(out, "<td>{}</td>", duration(*t));
     }
-    let _ = writeln!(out, "<td><b>{}</b></td></tr></tfoot>", duration(col_totals.iter().sum()));
+    let _ = writeln!(
+        out,
+        "<td><b>{}</b></td><td></td></tr></tfoot>",
+        duration(col_totals.iter().sum())
+    );
     out.push_str("</table></div>\n</section>\n");
 }
 

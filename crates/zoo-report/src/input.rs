@@ -7,7 +7,11 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::manifest::{Manifest, ManifestError};
+use crate::manifest::{ArchSummary, Diversity, Manifest, ManifestError};
+use crate::stats::GroupStats;
+
+/// File name of a saved [`ReportInput`] inside a zoo folder.
+pub const REPORT_INPUT_FILE: &str = "report_input.json";
 
 /// The manifest plus per-architecture detail.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -111,6 +115,22 @@ impl ArchDetail {
             Group::Trained => &self.trained,
             Group::Generated => &self.generated,
             Group::NoiseAdded => &self.noise_added,
+        }
+    }
+
+    /// Test-accuracy statistics of one group.
+    pub fn stats(&self, group: Group) -> GroupStats {
+        GroupStats::from_values(self.group(group).iter().map(|p| p.test))
+    }
+
+    /// The manifest summary of this architecture: group statistics from the points, with the
+    /// diversity figures (computed from error sets by the caller).
+    pub fn summary(&self, diversity: Diversity) -> ArchSummary {
+        ArchSummary {
+            trained: self.stats(Group::Trained),
+            generated: self.stats(Group::Generated),
+            noise_added: self.stats(Group::NoiseAdded),
+            diversity,
         }
     }
 }

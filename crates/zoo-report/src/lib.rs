@@ -20,7 +20,7 @@ mod stats;
 
 pub use floors::{BEST_FLOOR_PP, Floors, MEDIAN_FLOOR_PP};
 pub use html::{REPORT_FILE, render, write_report};
-pub use input::{ArchDetail, Group, Point, ReportInput, SimilarityMatrix};
+pub use input::{ArchDetail, Group, Point, REPORT_INPUT_FILE, ReportInput, SimilarityMatrix};
 pub use manifest::{
     Accuracy, ArchSummary, CreatedBy, Diversity, Ensemble, EnsembleAccuracy, MANIFEST_FILE,
     Manifest, ManifestError, Member, OrtCheck, RecipeRef, SCHEMA_VERSION, Source, StageTimes,

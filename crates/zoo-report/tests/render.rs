@@ -7,7 +7,7 @@ use common::synthetic::synthetic_input;
 use zoo_report::{Floors, REPORT_FILE, ReportInput, render, write_report};
 
 /// Logical plot size × device scale 2.
-const PLOT_PIXELS: (u32, u32) = (960, 760);
+const PLOT_PIXELS: (u32, u32) = (880, 700);
 
 fn input() -> ReportInput {
     synthetic_input(30, 60, 5, 3)

@@ -8,7 +8,7 @@ use crate::input::{ArchDetail, Group};
 use crate::stats::{quantile_sorted, sorted};
 
 /// Logical size of the plot.
-pub(crate) const ACCURACY_SIZE: (u32, u32) = (480, 380);
+pub(crate) const ACCURACY_SIZE: (u32, u32) = (440, 350);
 
 /// The accuracy-distribution plot of one architecture, as PNG bytes.
 pub(crate) fn accuracy_plot(detail: &ArchDetail) -> Vec<u8> {
@@ -16,8 +16,8 @@ pub(crate) fn accuracy_plot(detail: &ArchDetail) -> Vec<u8> {
     let mut c = Canvas::new(w, h);
     axes::title(
         &mut c,
-        &format!("{} · test accuracy by group", detail.arch),
-        Some("box: quartiles, median · whiskers: min–max · dashed: trained median"),
+        &format!("{} · accuracy by group", detail.arch),
+        Some("box: quartiles · whiskers: min–max · dashed: trained median"),
     );
 
     let groups: Vec<(Group, Vec<f64>)> =
@@ -49,10 +49,10 @@ pub(crate) fn accuracy_plot(detail: &ArchDetail) -> Vec<u8> {
     let ticks = nice_ticks(lo - pad, (max_all + pad).min(100.0), 6);
     let clipped = lo > min_all;
     let frame = Frame {
-        x0: 78.0,
-        y0: 62.0,
-        x1: w as f32 - 20.0,
-        y1: h as f32 - 66.0,
+        x0: 66.0,
+        y0: 56.0,
+        x1: w as f32 - 16.0,
+        y1: h as f32 - 54.0,
         xlo: 0.0,
         xhi: 3.0,
         ylo: if clipped { lo - pad } else { ticks.lo },
@@ -82,9 +82,9 @@ pub(crate) fn accuracy_plot(detail: &ArchDetail) -> Vec<u8> {
         // Category label and count under the axis.
         let label_style =
             TextStyle::new(LABEL_SIZE, color).bold().align(HAlign::Center, VAlign::Top);
-        c.text(group.label(), cx, frame.y1 + 10.0, label_style);
+        c.text(group.label(), cx, frame.y1 + 9.0, label_style);
         let n_style = TextStyle::new(TICK_SIZE, MUTED).align(HAlign::Center, VAlign::Top);
-        c.text(&format!("n = {}", values.len()), cx, frame.y1 + 29.0, n_style);
+        c.text(&format!("n = {}", values.len()), cx, frame.y1 + 27.0, n_style);
         if values.is_empty() {
             continue;
         }

@@ -2,6 +2,7 @@
 
 use super::canvas::{Canvas, HAlign, LineStyle, TextStyle, VAlign};
 use super::style::{GRID, INK, LABEL_SIZE, MUTED, SPINE, TICK_SIZE, TITLE_SIZE};
+use super::text::Weight;
 
 /// Ticks of a linear axis covering [lo, hi].
 #[derive(Debug, Clone, PartialEq)]
@@ -80,10 +81,18 @@ impl Frame {
 }
 
 /// Draws the title (top left, bold) and an optional subtitle under it.
+/// Both shrink to fit the canvas width.
 pub(crate) fn title(canvas: &mut Canvas, title: &str, subtitle: Option<&str>) {
-    canvas.text(title, 16.0, 24.0, TextStyle::new(TITLE_SIZE, INK).bold());
+    let room = canvas.width() - 28.0;
+    let fit = |c: &Canvas, s: &str, size: f32, weight: Weight| {
+        let w = c.text_width(s, size, weight);
+        if w > room { size * room / w } else { size }
+    };
+    let size = fit(canvas, title, TITLE_SIZE, Weight::Bold);
+    canvas.text(title, 14.0, 22.0, TextStyle::new(size, INK).bold());
     if let Some(sub) = subtitle {
-        canvas.text(sub, 16.0, 42.0, TextStyle::new(TICK_SIZE, MUTED));
+        let size = fit(canvas, sub, TICK_SIZE, Weight::Regular);
+        canvas.text(sub, 14.0, 40.0, TextStyle::new(size, MUTED));
     }
 }
 
@@ -99,7 +108,7 @@ pub(crate) fn y_axis(canvas: &mut Canvas, f: &Frame, ticks: &Ticks, label: &str)
         canvas.segment(f.x0, y, f.x1, y, &grid);
         canvas.segment(f.x0 - 4.0, y, f.x0, y, &LineStyle::new(1.0, SPINE));
         let text = ticks.label(v);
-        widest = widest.max(canvas.text_width(&text, TICK_SIZE, super::text::Weight::Regular));
+        widest = widest.max(canvas.text_width(&text, TICK_SIZE, Weight::Regular));
         canvas.text(
             &text,
             f.x0 - 7.0,
@@ -107,7 +116,7 @@ pub(crate) fn y_axis(canvas: &mut Canvas, f: &Frame, ticks: &Ticks, label: &str)
             TextStyle::new(TICK_SIZE, MUTED).align(HAlign::Right, VAlign::Middle),
         );
     }
-    let x = f.x0 - 14.0 - widest - 6.0;
+    let x = f.x0 - 12.0 - widest - 4.0;
     let style =
         TextStyle::new(LABEL_SIZE, INK).align(HAlign::Center, VAlign::Baseline).rotate(-90.0);
     canvas.text(label, x, (f.y0 + f.y1) / 2.0, style);
@@ -127,7 +136,7 @@ pub(crate) fn x_axis(canvas: &mut Canvas, f: &Frame, ticks: &Ticks, label: &str)
         canvas.text(&ticks.label(v), x, f.y1 + 7.0, style);
     }
     let style = TextStyle::new(LABEL_SIZE, INK).align(HAlign::Center, VAlign::Top);
-    canvas.text(label, (f.x0 + f.x1) / 2.0, f.y1 + 27.0, style);
+    canvas.text(label, (f.x0 + f.x1) / 2.0, f.y1 + 25.0, style);
 }
 
 /// Left and bottom spines.

@@ -7,7 +7,7 @@ use super::style::{self, INK, SPINE, TICK_SIZE};
 use crate::input::{ArchDetail, Group};
 
 /// Logical size of the plot.
-pub(crate) const DIVERSITY_SIZE: (u32, u32) = (480, 380);
+pub(crate) const DIVERSITY_SIZE: (u32, u32) = (440, 350);
 
 /// The accuracy-vs-similarity scatter of one architecture, as PNG bytes.
 pub(crate) fn diversity_plot(detail: &ArchDetail) -> Vec<u8> {
@@ -15,8 +15,8 @@ pub(crate) fn diversity_plot(detail: &ArchDetail) -> Vec<u8> {
     let mut c = Canvas::new(w, h);
     axes::title(
         &mut c,
-        &format!("{} · accuracy vs similarity to trained", detail.arch),
-        Some("max IoU of test errors to any trained checkpoint (trained: nearest other)"),
+        &format!("{} · accuracy vs similarity", detail.arch),
+        Some("similarity: max IoU of test errors to a trained checkpoint"),
     );
     let points: Vec<(Group, f64, f64)> = Group::ALL
         .iter()
@@ -38,10 +38,10 @@ pub(crate) fn diversity_plot(detail: &ArchDetail) -> Vec<u8> {
     let xt = nice_ticks(xlo.max(0.0), xhi.min(1.0), 6);
     let yt = nice_ticks(ylo, yhi.min(100.0), 6);
     let frame = Frame {
-        x0: 78.0,
-        y0: 62.0,
-        x1: w as f32 - 20.0,
-        y1: h as f32 - 62.0,
+        x0: 66.0,
+        y0: 56.0,
+        x1: w as f32 - 16.0,
+        y1: h as f32 - 52.0,
         xlo: xt.lo,
         xhi: xt.hi,
         ylo: yt.lo,

@@ -7,7 +7,7 @@ use super::text::Weight;
 use crate::input::{Group, SimilarityMatrix};
 
 /// Logical size of the plot.
-pub(crate) const SIMILARITY_SIZE: (u32, u32) = (480, 380);
+pub(crate) const SIMILARITY_SIZE: (u32, u32) = (440, 350);
 
 /// Rows up to which each row gets its own label.
 const ROW_LABELS_MAX: usize = 24;
@@ -22,11 +22,7 @@ pub(crate) fn similarity_plot(arch: &str, m: &SimilarityMatrix) -> Vec<u8> {
         .filter(|(_, n)| *n > 0)
         .map(|(g, n)| format!("{n} {}", g.label()))
         .collect();
-    axes::title(
-        &mut c,
-        &format!("{arch} · similarity of test errors (IoU)"),
-        Some(&format!("{} · diagonal = 1", counts.join(" · "))),
-    );
+    axes::title(&mut c, &format!("{arch} · error similarity (IoU)"), Some(&counts.join(" · ")));
     if m.is_empty() || !m.is_consistent() {
         super::accuracy::empty(&mut c, "no similarity matrix");
         return c.to_png();
@@ -44,9 +40,11 @@ pub(crate) fn similarity_plot(arch: &str, m: &SimilarityMatrix) -> Vec<u8> {
     };
     // Layout: group labels | row labels | band | matrix | colour bar.
     let left = 40.0 + label_w + if row_labels { 6.0 } else { 0.0 };
-    let top = 64.0;
-    let side = (h as f32 - top - 34.0).min(w as f32 - left - 110.0);
-    let (x0, y0) = (left + 10.0, top + 10.0);
+    let top = 56.0;
+    let side = (h as f32 - top - 32.0).min(w as f32 - left - 100.0);
+    // Centre the block (labels, matrix, colour bar) horizontally.
+    let extra = (w as f32 - (left + 10.0 + side + 96.0)).max(0.0);
+    let (x0, y0) = (left + 10.0 + extra / 2.0, top + 10.0);
     let cell = side / n as f32;
 
     // Colour range: from the smallest value to the largest off-diagonal one.
@@ -85,7 +83,7 @@ pub(crate) fn similarity_plot(arch: &str, m: &SimilarityMatrix) -> Vec<u8> {
         let text = g.label();
         let size = TICK_SIZE;
         if c.text_width(text, size, Weight::Bold) < len + 30.0 || spans.len() == 1 {
-            let x = x0 - band - 12.0 - label_w - if row_labels { 6.0 } else { 0.0 };
+            let x = x0 - band - 14.0 - label_w - if row_labels { 6.0 } else { 0.0 };
             let style = TextStyle::new(size, style::dark(g))
                 .bold()
                 .align(HAlign::Center, VAlign::Baseline)
@@ -103,7 +101,7 @@ pub(crate) fn similarity_plot(arch: &str, m: &SimilarityMatrix) -> Vec<u8> {
     }
     c.stroke_rect(x0, y0, side, side, &LineStyle::new(0.8, SPINE));
     c.text(
-        "members (rows and columns in the same order)",
+        "members (same order in rows and columns)",
         x0 + side / 2.0,
         y0 + side + 8.0,
         TextStyle::new(TICK_SIZE - 0.5, MUTED).align(HAlign::Center, VAlign::Top),
@@ -141,6 +139,6 @@ fn colour_bar(c: &mut Canvas, x: f32, y: f32, height: f32, ticks: &axes::Ticks, 
         c.text(&ticks.label(v), x + width + 7.0, ty, style);
     }
     let style =
-        TextStyle::new(LABEL_SIZE, INK).align(HAlign::Center, VAlign::Baseline).rotate(90.0);
-    c.text("IoU of error sets", x + width + 38.0, y + height / 2.0, style);
+        TextStyle::new(LABEL_SIZE, INK).align(HAlign::Center, VAlign::Baseline).rotate(-90.0);
+    c.text("IoU of error sets", x + width + 47.0, y + height / 2.0, style);
 }

@@ -11,7 +11,7 @@ use crate::manifest::{ArchSummary, Diversity, Manifest, ManifestError};
 use crate::stats::GroupStats;
 
 /// File name of a saved [`ReportInput`] inside a zoo folder.
-pub const REPORT_INPUT_FILE: &str = "report_input.json";
+pub const REPORT_INPUT_FILE: &str = "report.json";
 
 /// The manifest plus per-architecture detail.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -155,7 +155,7 @@ impl ReportInput {
         Ok(input)
     }
 
-    /// Writes it as pretty JSON, atomically.
+    /// Writes it as pretty JSON, atomically (conventionally `dir/`[`REPORT_INPUT_FILE`]).
     pub fn write(&self, path: &Path) -> Result<(), ManifestError> {
         zoo_io::write_json(path, self)?;
         Ok(())

@@ -29,12 +29,12 @@ pub(crate) fn similarity_plot(arch: &str, m: &SimilarityMatrix) -> Vec<u8> {
     }
     let n = m.len();
     let row_labels = n <= ROW_LABELS_MAX;
+    // `resnet8.g017` → `g017`: the architecture is in the title.
+    let prefix = format!("{arch}.");
+    let labels: Vec<&str> =
+        m.labels.iter().map(|l| l.strip_prefix(prefix.as_str()).unwrap_or(l)).collect();
     let label_w = if row_labels {
-        m.labels
-            .iter()
-            .map(|l| c.text_width(l, 9.0, Weight::Regular))
-            .fold(0.0, f32::max)
-            .min(110.0)
+        labels.iter().map(|l| c.text_width(l, 9.0, Weight::Regular)).fold(0.0, f32::max).min(110.0)
     } else {
         0.0
     };
@@ -93,7 +93,7 @@ pub(crate) fn similarity_plot(arch: &str, m: &SimilarityMatrix) -> Vec<u8> {
     }
     if row_labels {
         let size = if cell < 11.0 { 8.0 } else { 9.0 };
-        for (i, label) in m.labels.iter().enumerate() {
+        for (i, label) in labels.iter().enumerate() {
             let y = y0 + (i as f32 + 0.5) * cell;
             let style = TextStyle::new(size, MUTED).align(HAlign::Right, VAlign::Middle);
             c.text(label, x0 - band - 6.0, y, style);

@@ -326,7 +326,15 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// An error about `key`, with the line where the key is written when it can be found.
 fn key_error(text: &str, key: &str, why: impl std::fmt::Display) -> anyhow::Error {
-    match line_of(text, key) {
+    // An inline table (`collect = { lr = -1 }`) has no line of its own per key: fall back to
+    // the line of the enclosing key.
+    let mut line = None;
+    let mut path = key;
+    while line.is_none() && !path.is_empty() {
+        line = line_of(text, path);
+        path = path.rsplit_once('.').map_or("", |(head, _)| head);
+    }
+    match line {
         Some(line) => anyhow::anyhow!("`{key}` (line {line}): {why}"),
         None => anyhow::anyhow!("`{key}`: {why}"),
     }
@@ -370,6 +378,27 @@ fn line_of(text: &str, key: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// An invalid resolved setting: named `arch[i].section.field` when the architecture overrides
+/// the field, else `section.field`.
+fn section_error(
+    text: &str,
+    index: usize,
+    section: &str,
+    overrides: &impl Serialize,
+    error: zoo_train::TrainError,
+) -> anyhow::Error {
+    let zoo_train::TrainError::BadConfig { field, reason } = &error else {
+        return key_error(text, section, error);
+    };
+    let overridden = serde_json::to_value(overrides).is_ok_and(|v| !v[*field].is_null());
+    let key = if overridden {
+        format!("arch[{index}].{section}.{field}")
+    } else {
+        format!("{section}.{field}")
+    };
+    key_error(text, &key, reason)
 }
 
 fn validate(recipe: &Recipe, text: &str) -> Result<Vec<ArchPlan>> {
@@ -430,9 +459,9 @@ fn validate(recipe: &Recipe, text: &str) -> Result<Vec<ArchPlan>> {
         }
         let family = variant.family();
         let train = resolve_train(family, &recipe.train, &entry.train);
-        train.validate().map_err(|e| key_error(text, &at("train"), e))?;
+        train.validate().map_err(|e| section_error(text, i, "train", &entry.train, e))?;
         let collect = resolve_collect(family, &recipe.collect, &entry.collect);
-        collect.validate().map_err(|e| key_error(text, &at("collect"), e))?;
+        collect.validate().map_err(|e| section_error(text, i, "collect", &entry.collect, e))?;
         let pdiff = resolve_pdiff(&recipe.pdiff, &entry.pdiff).map_err(|e| {
             let key = e.key.map(|k| format!("pdiff.{k}")).unwrap_or_else(|| "pdiff".into());
             key_error(text, &key, e.message)

@@ -93,7 +93,7 @@ impl CollectConfig {
         if self.batch_size == 0 {
             return bad("batch_size", "must be at least 1");
         }
-        Ok(())
+        self.optimizer.validate()
     }
 }
 

@@ -27,8 +27,8 @@ pub use train::{LrSchedule, OptimizerConfig, TrainConfig, TrainOutcome, train};
 /// Errors of training, evaluation and model files.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
-    /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
+    /// Reading or writing a file failed (the cause is the `source`).
+    #[error("{}", path.display())]
     Io {
         /// The file.
         path: std::path::PathBuf,

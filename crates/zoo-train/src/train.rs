@@ -53,6 +53,23 @@ impl OptimizerConfig {
         }
     }
 
+    /// Checks the learning rate (positive) and the weight decay (non-negative).
+    pub fn validate(&self) -> Result<(), TrainError> {
+        let bad =
+            |field, reason: &str| Err(TrainError::BadConfig { field, reason: reason.to_string() });
+        let (lr, wd) = match *self {
+            OptimizerConfig::Sgd { lr, weight_decay, .. }
+            | OptimizerConfig::Adamw { lr, weight_decay } => (lr, weight_decay),
+        };
+        if !(lr.is_finite() && lr > 0.0) {
+            return bad("lr", "must be a positive number");
+        }
+        if !(wd.is_finite() && wd >= 0.0) {
+            return bad("weight_decay", "must be zero or positive");
+        }
+        Ok(())
+    }
+
     /// The burn optimizer.
     pub fn init(&self) -> ModuleOptimizer {
         match *self {
@@ -178,11 +195,7 @@ impl TrainConfig {
         if self.batch_size == 0 {
             return bad("batch_size", "must be at least 1");
         }
-        let lr = self.optimizer.lr();
-        if !(lr.is_finite() && lr > 0.0) {
-            return bad("lr", "must be a positive number");
-        }
-        Ok(())
+        self.optimizer.validate()
     }
 }
 

@@ -1,0 +1,186 @@
+//! End-to-end tests of `pdiff-zoo run` on toy recipes: the zoo folder, resuming after SIGKILL
+//! with identical ONNX bytes, sharding + merge, and recipe validation errors (snapshots).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn recipe(name: &str) -> PathBuf {
+    repo().join("tests/recipes").join(name)
+}
+
+fn pdiff_zoo(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pdiff-zoo"));
+    command.args(args);
+    command
+}
+
+fn run(args: &[&str]) -> Output {
+    pdiff_zoo(args).output().expect("the binary runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Every file under `dir` with the given extension → its bytes, keyed by relative path.
+fn files(dir: &Path, extension: &str) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == extension) {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn manifest(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn a_killed_run_resumes_to_the_same_onnx_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (whole, killed) = (tmp.path().join("whole"), tmp.path().join("killed"));
+    let tiny = recipe("tiny.toml");
+
+    let out = run(&["run", path(&tiny), "-o", path(&whole)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let m = manifest(&whole);
+    assert_eq!(m["schema_version"], 1);
+    let members = m["members"].as_array().unwrap();
+    assert_eq!(members.len(), 5, "2 trained + 3 generated");
+    for member in members {
+        assert!(member["ort"]["max_abs_diff"].as_f64().unwrap() <= 1e-4, "{member}");
+        let (ort, burn) = (&member["ort"]["test"], &member["accuracy"]["test"]);
+        assert!((ort.as_f64().unwrap() - burn.as_f64().unwrap()).abs() < 1e-4, "{member}");
+        assert!(whole.join(member["onnx"].as_str().unwrap()).exists());
+    }
+    assert_eq!(m["ensembles"].as_array().unwrap().len(), 2);
+    assert!(m["summary"]["vit-micro"]["generated"]["n"] == 6);
+    let html = std::fs::read_to_string(whole.join("report.html")).unwrap();
+    assert!(html.contains("data:image/png;base64,"));
+
+    // Kill the same run with SIGKILL once the fit stage is recorded, then resume it.
+    let mut child = pdiff_zoo(&["run", path(&tiny), "-o", path(&killed)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let marker = killed.join("state/vit-micro.fit.json");
+    let started = Instant::now();
+    while !marker.exists() {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be killed");
+        assert!(started.elapsed() < Duration::from_secs(120), "the fit stage never finished");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!killed.join("manifest.json").exists(), "killed before the end");
+
+    let again = run(&["run", path(&tiny), "-o", path(&killed)]);
+    assert_eq!(again.status.code(), Some(2), "a second run without --resume must refuse");
+    assert!(stderr(&again).contains("--resume"), "{}", stderr(&again));
+
+    let resumed = run(&["run", path(&tiny), "-o", path(&killed), "--resume"]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let log = stderr(&resumed);
+    for stage in ["train", "collect", "fit"] {
+        assert!(log.contains(&format!("vit-micro {stage}: done")), "{stage} redone:\n{log}");
+    }
+    let (a, b) = (files(&whole, "onnx"), files(&killed, "onnx"));
+    assert_eq!(a.len(), 7, "5 members + 2 ensembles");
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (name, bytes) in &a {
+        assert!(bytes == &b[name], "{name} differs after resuming");
+    }
+}
+
+#[test]
+fn two_shards_merged_equal_one_unsharded_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let two = recipe("tiny-two.toml");
+    let dir = |name: &str| tmp.path().join(name);
+    let out = run(&["run", path(&two), "-o", path(&dir("all"))]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for shard in ["0/2", "1/2"] {
+        let name = format!("s{}", &shard[..1]);
+        let out = run(&["run", path(&two), "--shard", shard, "-o", path(&dir(&name))]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let merged = dir("merged");
+    let out = run(&["merge", path(&dir("s0")), path(&dir("s1")), "-o", path(&merged)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ids = |m: &serde_json::Value| -> BTreeMap<String, String> {
+        m["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| (x["id"].as_str().unwrap().into(), x["sha256"].as_str().unwrap().into()))
+            .collect()
+    };
+    let (all, joined) = (manifest(&dir("all")), manifest(&merged));
+    assert_eq!(ids(&all), ids(&joined));
+    assert_eq!(all["summary"], joined["summary"]);
+    assert_eq!(files(&dir("all"), "onnx"), files(&merged, "onnx"));
+    assert!(merged.join("report.html").exists());
+}
+
+/// Each `tests/recipes/invalid/NAME.toml` must fail validation with the message in
+/// `NAME.err` (run with `UPDATE_SNAPSHOTS=1` to rewrite them), quickly and before any work.
+#[test]
+fn invalid_recipes_fail_with_the_snapshot_message() {
+    let dir = repo().join("tests/recipes/invalid");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let toml = entry.unwrap().path();
+        if toml.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let started = Instant::now();
+        let out = run(&["run", path(&toml), "-o", path(&tmp.path().join("zoo"))]);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{}: validation is slow",
+            toml.display()
+        );
+        assert_eq!(out.status.code(), Some(2), "{}: {}", toml.display(), stderr(&out));
+        assert!(!tmp.path().join("zoo").exists(), "{}: output created", toml.display());
+        let message = stderr(&out).replace(path(&toml), "RECIPE");
+        let snapshot = toml.with_extension("err");
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            std::fs::write(&snapshot, &message).unwrap();
+        }
+        let expected = std::fs::read_to_string(&snapshot)
+            .unwrap_or_else(|_| panic!("{} missing (UPDATE_SNAPSHOTS=1)", snapshot.display()));
+        assert_eq!(message, expected, "{}", toml.display());
+        checked += 1;
+    }
+    assert!(checked >= 6, "only {checked} invalid recipes");
+}
+
+#[test]
+fn shipped_recipes_are_valid() {
+    for name in ["mnist-quick", "mnist-paper", "cifar10", "cifar100"] {
+        let file = repo().join("zoo").join(format!("{name}.toml"));
+        let out = run(&["run", path(&file), "--check"]);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+    }
+}

@@ -6,6 +6,9 @@ use super::canvas::{Canvas, HAlign, LineStyle, TextStyle, VAlign};
 use super::style::{self, INK, SPINE, TICK_SIZE};
 use crate::input::{ArchDetail, Group};
 
+/// Margin of the data ranges beyond the outer ticks, as a fraction of the tick range.
+const MARGIN: f64 = 0.03;
+
 /// Logical size of the plot.
 pub(crate) const DIVERSITY_SIZE: (u32, u32) = (440, 350);
 
@@ -42,10 +45,12 @@ pub(crate) fn diversity_plot(detail: &ArchDetail) -> Vec<u8> {
         y0: 56.0,
         x1: w as f32 - 16.0,
         y1: h as f32 - 52.0,
-        xlo: xt.lo,
-        xhi: xt.hi,
-        ylo: yt.lo,
-        yhi: yt.hi,
+        // A small margin beyond the outer ticks, so markers at the extremes (an IoU of 1)
+        // sit inside the frame rather than on its spines.
+        xlo: xt.lo - MARGIN * (xt.hi - xt.lo),
+        xhi: xt.hi + MARGIN * (xt.hi - xt.lo),
+        ylo: yt.lo - MARGIN * (yt.hi - yt.lo),
+        yhi: yt.hi + MARGIN * (yt.hi - yt.lo),
     };
     axes::y_axis(&mut c, &frame, &yt, "Test accuracy (%)");
     axes::x_axis(&mut c, &frame, &xt, "Max similarity to trained (IoU)");

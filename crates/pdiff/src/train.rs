@@ -114,21 +114,37 @@ pub struct PdiffConfig {
 }
 
 impl Default for PdiffConfig {
+    /// Sized for a 2-core CPU (about a minute per fit at P = 256–512, K = 200): the reference
+    /// "small" autoencoder trained 1,000 steps on batches of 64, the default denoiser trained
+    /// 1,000 steps. `docs/METHOD-NOTES.md` has the evidence; [`PdiffConfig::reference`] is the
+    /// paper's setting.
     fn default() -> Self {
         Self {
             norm: NormMode::default(),
             norm_eps: 1e-8,
-            ae: AeConfig::default(),
-            ae_train: TrainConfig::default(),
+            ae: AeConfig::small(),
+            ae_train: TrainConfig { steps: 1000, batch_size: Some(64), ..TrainConfig::default() },
             denoiser: DenoiserConfig::default(),
             schedule: ScheduleConfig::default(),
-            ddpm_train: DdpmTrainConfig::default(),
+            ddpm_train: DdpmTrainConfig { steps: 1000, ..DdpmTrainConfig::default() },
             latent_scaling: LatentScaling::default(),
         }
     }
 }
 
 impl PdiffConfig {
+    /// The reference p-diff setting: "medium" autoencoder on full batches, the reference
+    /// denoiser widths, 30,000 + 30,000 steps (hours on a CPU; meant for a GPU).
+    pub fn reference() -> Self {
+        Self {
+            ae: AeConfig::medium(),
+            ae_train: TrainConfig { steps: 30_000, batch_size: None, ..TrainConfig::default() },
+            denoiser: DenoiserConfig::reference(),
+            ddpm_train: DdpmTrainConfig { steps: 30_000, ..DdpmTrainConfig::default() },
+            ..Self::default()
+        }
+    }
+
     /// Checks every setting that does not depend on the data.
     pub fn validate(&self) -> Result<(), PdiffError> {
         self.ae.validate()?;

@@ -17,10 +17,10 @@ pub struct Args {
     /// Collection written by `pdiff-zoo collect`.
     #[arg(long)]
     collection: PathBuf,
-    /// Autoencoder optimizer steps [default: 3000; the reference uses 30000].
+    /// Autoencoder optimizer steps [default: 1000; the reference uses 30000].
     #[arg(long)]
     ae_steps: Option<usize>,
-    /// Denoiser optimizer steps [default: 3000; the reference uses 30000].
+    /// Denoiser optimizer steps [default: 1000; the reference uses 30000].
     #[arg(long)]
     ddpm_steps: Option<usize>,
     /// Full p-diff configuration as JSON (every field optional; see docs/RECIPES.md).

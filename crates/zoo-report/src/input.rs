@@ -141,6 +141,28 @@ impl ReportInput {
         self.archs.iter().find(|a| a.arch == arch)
     }
 
+    /// Joins the report inputs of shards: manifests by [`Manifest::merge`], details
+    /// concatenated (an architecture with detail in two shards is an error).
+    pub fn merge(shards: &[ReportInput]) -> Result<ReportInput, ManifestError> {
+        let manifests: Vec<Manifest> = shards.iter().map(|s| s.manifest.clone()).collect();
+        let manifest = Manifest::merge(&manifests)?;
+        let mut archs: Vec<ArchDetail> = Vec::new();
+        for detail in shards.iter().flat_map(|s| &s.archs) {
+            if archs.iter().any(|a| a.arch == detail.arch) {
+                return Err(ManifestError::Duplicate { kind: "detail", id: detail.arch.clone() });
+            }
+            archs.push(detail.clone());
+        }
+        Ok(ReportInput { manifest, archs })
+    }
+
+    /// [`Manifest::order_archs`], and the details in the same order.
+    pub fn order_archs(&mut self, order: &[&str]) {
+        self.manifest.order_archs(order);
+        let rank = |arch: &str| order.iter().position(|a| *a == arch).unwrap_or(order.len());
+        self.archs.sort_by_key(|d| rank(&d.arch));
+    }
+
     /// Reads a saved input (JSON), checking the manifest inside as [`Manifest::read`] does.
     pub fn read(path: &Path) -> Result<Self, ManifestError> {
         let input: ReportInput = zoo_io::read_json(path)?;

@@ -220,7 +220,7 @@ pub enum ManifestError {
     /// The same id appears twice (members, ensembles, summary or timing architectures).
     #[error("duplicate {kind} id {id:?}")]
     Duplicate {
-        /// `member`, `ensemble`, `summary` or `timings`.
+        /// `member`, `ensemble`, `summary`, `timings` or `detail`.
         kind: &'static str,
         /// The id.
         id: String,
@@ -247,7 +247,8 @@ pub enum ManifestError {
 }
 
 impl Manifest {
-    /// An empty manifest of the current schema.
+    /// An empty manifest of the current schema; `pdiff_zoo_version` is the workspace version
+    /// this crate was built with (the same as the `pdiff-zoo` binary's).
     pub fn new(zoo: impl Into<String>, recipe: RecipeRef, created_by: CreatedBy) -> Self {
         Manifest {
             schema_version: SCHEMA_VERSION,
@@ -320,6 +321,25 @@ impl Manifest {
             }
         }
         out
+    }
+
+    /// Reorders members and ensembles (stably) by the position of their architecture in
+    /// `order` (the recipe's order); architectures not named go last. An ensemble's
+    /// architecture is its first member's. Merged shards then list members as one unsharded
+    /// run does.
+    pub fn order_archs(&mut self, order: &[&str]) {
+        let rank = |arch: &str| order.iter().position(|a| *a == arch).unwrap_or(order.len());
+        self.members.sort_by_key(|m| rank(&m.arch));
+        let arch_of: BTreeMap<&str, usize> =
+            self.members.iter().map(|m| (m.id.as_str(), rank(&m.arch))).collect();
+        let mut ensembles = std::mem::take(&mut self.ensembles);
+        ensembles.sort_by_key(|e| {
+            e.members
+                .first()
+                .and_then(|id| arch_of.get(id.as_str()).copied())
+                .unwrap_or(order.len())
+        });
+        self.ensembles = ensembles;
     }
 
     /// Joins the manifests of shards (`pdiff-zoo run --shard i/N`) into one zoo's manifest.

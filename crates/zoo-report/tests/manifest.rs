@@ -247,3 +247,44 @@ fn source_and_archs() {
     let id = &m.members[0].id;
     assert_eq!(m.member(id).unwrap().id, *id);
 }
+
+#[test]
+fn merge_then_order_gives_the_unsharded_order() {
+    let m = manifest();
+    let parts = shards(&m);
+    // Shards as `--shard i/2` makes them: archs 0 and 2 in shard 0, arch 1 in shard 1.
+    let mut a = Manifest::merge(&[parts[0].clone(), parts[2].clone()]).unwrap();
+    a.timings.clear();
+    let mut b = parts[1].clone();
+    b.timings.clear();
+    let mut merged = Manifest::merge(&[a, b]).unwrap();
+    assert_ne!(merged.members, m.members);
+    merged.order_archs(&["resnet8", "vit-micro", "convnext-micro"]);
+    assert_eq!(merged.members, m.members);
+    assert_eq!(merged.ensembles, m.ensembles);
+    assert_eq!(merged.archs(), m.archs());
+}
+
+#[test]
+fn report_inputs_merge_and_order() {
+    let input = synthetic_input(8, 10, 2, 5);
+    let split = |keep: &[&str]| {
+        let mut s = input.clone();
+        s.archs.retain(|a| keep.contains(&a.arch.as_str()));
+        s.manifest.members.retain(|x| keep.contains(&x.arch.as_str()));
+        s.manifest.ensembles.retain(|e| keep.iter().any(|k| e.id.starts_with(&format!("{k}."))));
+        s.manifest.summary.retain(|k, _| keep.contains(&k.as_str()));
+        s.manifest.timings.retain(|k, _| keep.contains(&k.as_str()));
+        s
+    };
+    let a = split(&["resnet8", "convnext-micro"]);
+    let b = split(&["vit-micro"]);
+    let mut merged = zoo_report::ReportInput::merge(&[a.clone(), b]).unwrap();
+    merged.order_archs(&["resnet8", "vit-micro", "convnext-micro"]);
+    let names: Vec<&str> = merged.archs.iter().map(|d| d.arch.as_str()).collect();
+    assert_eq!(names, ["resnet8", "vit-micro", "convnext-micro"]);
+    assert_eq!(merged.archs, input.archs);
+    assert_eq!(merged.manifest.members, input.manifest.members);
+    let err = zoo_report::ReportInput::merge(&[a.clone(), a]).unwrap_err();
+    assert!(matches!(err, ManifestError::Duplicate { .. }), "{err}");
+}

@@ -2,8 +2,9 @@
 //! min–max whiskers) with every member as a jittered point.
 
 use super::axes::{self, Frame, nice_ticks};
-use super::canvas::{Canvas, HAlign, LineStyle, TextStyle, VAlign};
+use super::canvas::{Canvas, HAlign, LineStyle, Rgba, TextStyle, VAlign};
 use super::style::{self, INK, LABEL_SIZE, MUTED, TICK_SIZE};
+use super::text::Weight;
 use crate::input::{ArchDetail, Group};
 use crate::stats::{quantile_sorted, sorted};
 
@@ -95,7 +96,7 @@ pub(crate) fn accuracy_plot(detail: &ArchDetail) -> Vec<u8> {
             quantile_sorted(values, 0.75),
         );
         let (vmin, vmax) = (values[0], values[values.len() - 1]);
-        let bw = col_w * 0.42;
+        let bw = col_w * 0.38;
         // Whiskers and caps.
         let whisker = LineStyle::new(1.4, dark);
         c.segment(cx, y(vmin), cx, y(q1), &whisker);
@@ -125,7 +126,12 @@ pub(crate) fn accuracy_plot(detail: &ArchDetail) -> Vec<u8> {
         // Median on top.
         c.segment(cx - bw / 2.0, y(med), cx + bw / 2.0, y(med), &LineStyle::new(2.6, dark));
         let med_style = TextStyle::new(TICK_SIZE, dark).bold().align(HAlign::Left, VAlign::Middle);
-        c.text(&format!("{med:.2}"), cx + bw / 2.0 + 5.0, y(med), med_style);
+        // On a white plate, so the dashed reference line does not strike it through.
+        let label = format!("{med:.2}");
+        let (lx, ly) = (cx + bw / 2.0 + 5.0, y(med));
+        let lw = c.text_width(&label, TICK_SIZE, Weight::Bold);
+        c.fill_rect(lx - 2.0, ly - 8.0, lw + 4.0, 16.0, Rgba::hex(0xffffff).alpha(0.9));
+        c.text(&label, lx, ly, med_style);
         if below > 0 {
             let note = format!("▼ {below} below (min {vmin:.1})");
             let style =

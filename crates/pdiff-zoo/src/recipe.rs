@@ -84,8 +84,8 @@ impl Default for DatasetSection {
     }
 }
 
-/// Optimizer names in recipes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Optimizer names in recipes and on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum OptimizerName {
     /// SGD with Nesterov momentum 0.9.
@@ -94,8 +94,8 @@ pub enum OptimizerName {
     Adamw,
 }
 
-/// Learning-rate schedule names in recipes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Learning-rate schedule names in recipes and on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum ScheduleName {
     /// Warm-up then cosine decay.
@@ -511,7 +511,8 @@ fn validate(recipe: &Recipe, text: &str) -> Result<Vec<ArchPlan>> {
     Ok(plans)
 }
 
-fn resolve_train(family: Family, base: &TrainSection, over: &TrainSection) -> TrainConfig {
+/// The training settings of a family with `over` applied over `base`, key by key.
+pub fn resolve_train(family: Family, base: &TrainSection, over: &TrainSection) -> TrainConfig {
     let s = merge_train(base, over);
     let mut config = TrainConfig::for_family(family);
     if let Some(v) = s.epochs {

@@ -4,33 +4,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::ValueEnum;
 use zoo_data::{DataSource, LoadOptions};
-use zoo_train::{LrSchedule, OptimizerConfig, TrainConfig};
+use zoo_train::TrainConfig;
 
 use crate::backend::{RunArgs, device};
 use crate::progress;
+use crate::recipe::{OptimizerName, ScheduleName, TrainSection, resolve_train};
 use crate::stages::train_base;
-
-/// Optimizer choice on the command line.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Optimizer {
-    /// SGD with Nesterov momentum 0.9.
-    Sgd,
-    /// AdamW.
-    Adamw,
-}
-
-/// Learning-rate schedule choice on the command line.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Schedule {
-    /// Linear warm-up then cosine decay.
-    Cosine,
-    /// Constant.
-    Constant,
-    /// ×0.1 every third of the run.
-    Step,
-}
 
 /// Arguments of `train`.
 #[derive(clap::Args)]
@@ -50,7 +30,7 @@ pub struct Args {
     batch_size: Option<usize>,
     /// Optimizer [default: SGD for ResNet, AdamW for ViT and ConvNeXt].
     #[arg(long, value_enum)]
-    optimizer: Option<Optimizer>,
+    optimizer: Option<OptimizerName>,
     /// Peak learning rate [default: per family].
     #[arg(long)]
     lr: Option<f64>,
@@ -59,7 +39,7 @@ pub struct Args {
     weight_decay: Option<f64>,
     /// Learning-rate schedule [default: cosine with warm-up].
     #[arg(long, value_enum)]
-    schedule: Option<Schedule>,
+    schedule: Option<ScheduleName>,
     /// Random translation of training images by up to this many pixels, 0 to disable
     /// [default: 1].
     #[arg(long)]
@@ -86,52 +66,17 @@ fn parse_size(text: &str) -> Result<(usize, usize), String> {
 
 impl Args {
     fn config(&self, family: zoo_models::Family) -> TrainConfig {
-        let mut config = TrainConfig::for_family(family);
-        if let Some(epochs) = self.epochs {
-            config.epochs = epochs;
-        }
-        if let Some(batch) = self.batch_size {
-            config.batch_size = batch;
-        }
-        let (mut lr, mut wd) = match config.optimizer {
-            OptimizerConfig::Sgd { lr, weight_decay, .. } => (lr, weight_decay),
-            OptimizerConfig::Adamw { lr, weight_decay } => (lr, weight_decay),
+        let section = TrainSection {
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            optimizer: self.optimizer,
+            lr: self.lr,
+            weight_decay: self.weight_decay,
+            schedule: self.schedule,
+            shift: self.shift,
+            max_steps: self.max_steps,
         };
-        if let Some(kind) = self.optimizer {
-            (lr, wd) = match kind {
-                Optimizer::Sgd => (0.05, 5e-4),
-                Optimizer::Adamw => (2e-3, 0.05),
-            };
-            config.optimizer = match kind {
-                Optimizer::Sgd => {
-                    OptimizerConfig::Sgd { lr, momentum: 0.9, weight_decay: wd, nesterov: true }
-                }
-                Optimizer::Adamw => OptimizerConfig::Adamw { lr, weight_decay: wd },
-            };
-        }
-        lr = self.lr.unwrap_or(lr);
-        wd = self.weight_decay.unwrap_or(wd);
-        match &mut config.optimizer {
-            OptimizerConfig::Sgd { lr: l, weight_decay: w, .. }
-            | OptimizerConfig::Adamw { lr: l, weight_decay: w } => {
-                *l = lr;
-                *w = wd;
-            }
-        }
-        if let Some(schedule) = self.schedule {
-            config.schedule = match schedule {
-                Schedule::Cosine => LrSchedule::Cosine { warmup_epochs: 0.5 },
-                Schedule::Constant => LrSchedule::Constant,
-                Schedule::Step => {
-                    LrSchedule::Step { every_epochs: config.epochs.div_ceil(3).max(1), gamma: 0.1 }
-                }
-            };
-        }
-        if let Some(shift) = self.shift {
-            config.shift = shift;
-        }
-        config.max_steps = self.max_steps;
-        config
+        resolve_train(family, &TrainSection::default(), &section)
     }
 }
 

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use zoo_report::{Manifest, ReportInput};
+use zoo_report::ReportInput;
 
 use crate::pipeline::ZooLayout;
 
@@ -32,8 +32,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 .with_context(|| format!("{} is not a finished zoo folder", dir.display()))
         })
         .collect::<Result<Vec<_>>>()?;
-    let manifests: Vec<Manifest> = inputs.iter().map(|i| i.manifest.clone()).collect();
-    let manifest = Manifest::merge(&manifests)?;
+    let recipe_text = std::fs::read_to_string(ZooLayout::new(&args.shards[0]).recipe())
+        .with_context(|| format!("{} has no recipe.toml", args.shards[0].display()))?;
+    let order: Vec<String> =
+        crate::recipe::parse(&recipe_text)?.plans.into_iter().map(|p| p.name).collect();
+    let mut input = ReportInput::merge(&inputs)?;
+    input.order_archs(&order.iter().map(String::as_str).collect::<Vec<_>>());
+    let manifest = input.manifest.clone();
     let staging = args.output.with_extension("merging");
     if staging.exists() {
         std::fs::remove_dir_all(&staging)?;
@@ -44,16 +49,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 copy_tree(&dir.join(sub), &staging.join(sub))?;
             }
         }
-        std::fs::copy(args.shards[0].join("recipe.toml"), staging.join("recipe.toml"))?;
+        zoo_io::atomic_write(&staging.join("recipe.toml"), recipe_text.as_bytes())?;
         let mut log = String::new();
         for dir in &args.shards {
             log += &std::fs::read_to_string(dir.join("run.log")).unwrap_or_default();
         }
         zoo_io::atomic_write(&staging.join("run.log"), log.as_bytes())?;
-        let input = ReportInput {
-            manifest: manifest.clone(),
-            archs: inputs.into_iter().flat_map(|i| i.archs).collect(),
-        };
         let zoo = ZooLayout::new(&staging);
         manifest.write(&zoo.manifest())?;
         input.write(&zoo.report_data())?;

@@ -43,6 +43,13 @@ enum Command {
     Merge(commands::merge::Args),
     /// Re-render a zoo's report.html from its report.json.
     Report(commands::report::Args),
+    /// Export a trained model (optionally with a collection row spliced in) as ONNX with
+    /// model-zoo test data, verified in ONNX Runtime.
+    Export(commands::export::Args),
+    /// Re-run .onnx files on their test_data_set_0 in ONNX Runtime (exit 1 on mismatch).
+    Verify(commands::verify::Args),
+    /// Build one ONNX graph averaging the softmax of K members; report its accuracy.
+    Ensemble(commands::ensemble::Args),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +63,9 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(args),
         Command::Merge(args) => commands::merge::run(args),
         Command::Report(args) => commands::report::run(args),
+        Command::Export(args) => commands::export::run(args),
+        Command::Verify(args) => commands::verify::run(args),
+        Command::Ensemble(args) => commands::ensemble::run(args),
     };
     match result {
         Ok(code) => code,

@@ -226,3 +226,32 @@ pub fn ensemble(members: &[zoo_onnx::Model], opts: &EnsembleOptions) -> Result<z
     proto.graph = protobuf::MessageField::some(graph);
     Ok(zoo_onnx::Model::from_proto(proto))
 }
+
+/// The reference an ensemble graph is checked against: the mean over members of the row-wise
+/// softmax of their `[rows, classes]` logits, computed in f64.
+pub fn mean_softmax(member_logits: &[Vec<f32>], classes: usize) -> Result<Vec<f32>> {
+    let Some(first) = member_logits.first() else {
+        return Err(ExportError::Ensemble("no member logits".into()));
+    };
+    if classes == 0
+        || first.len() % classes != 0
+        || member_logits.iter().any(|l| l.len() != first.len())
+    {
+        return Err(ExportError::Ensemble(format!(
+            "member logits of lengths {:?} are not equal whole rows of {classes} classes",
+            member_logits.iter().map(Vec::len).collect::<Vec<_>>()
+        )));
+    }
+    let mut mean = vec![0f64; first.len()];
+    for logits in member_logits {
+        for (out, row) in mean.chunks_mut(classes).zip(logits.chunks(classes)) {
+            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+            let exp: Vec<f64> = row.iter().map(|&v| (v as f64 - max).exp()).collect();
+            let sum: f64 = exp.iter().sum();
+            for (o, e) in out.iter_mut().zip(exp) {
+                *o += e / sum / member_logits.len() as f64;
+            }
+        }
+    }
+    Ok(mean.into_iter().map(|v| v as f32).collect())
+}

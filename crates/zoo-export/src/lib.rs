@@ -41,7 +41,7 @@ mod select;
 mod verify;
 mod vit;
 
-pub use ensemble::{EnsembleOptions, ensemble, member_prefix};
+pub use ensemble::{EnsembleOptions, ensemble, mean_softmax, member_prefix};
 pub use error::{ExportError, Result};
 pub use export::{ExportOptions, check_opset, export_model};
 pub use layers::layer_norm_epsilon;

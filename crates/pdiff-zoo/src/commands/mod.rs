@@ -2,6 +2,8 @@
 
 pub mod collect;
 pub mod data;
+pub mod ensemble;
+pub mod export;
 pub mod fit;
 pub mod list;
 pub mod merge;
@@ -9,3 +11,4 @@ pub mod report;
 pub mod run;
 pub mod sample;
 pub mod train;
+pub mod verify;

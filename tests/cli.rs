@@ -109,3 +109,92 @@ fn cuda_backend_without_support_is_a_clear_error() {
     let err = stderr(&out);
     assert!(err.contains("--backend cuda") && err.contains("hint:"), "{err}");
 }
+
+#[test]
+fn export_verify_and_ensemble_a_model_and_its_collection_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let run = |args: &[&str]| pdiff_zoo(args, d);
+    let out = run(&["train", "--arch", "resnet8", "--max-steps", "20", "-o", "m/r8.safetensors"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(&[
+        "collect",
+        "--model",
+        "m/r8.safetensors",
+        "-k",
+        "3",
+        "--interval",
+        "2",
+        "--warmup",
+        "2",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let collection = "m/r8.collection.safetensors";
+
+    let out = run(&["export", "--model", "m/r8.safetensors", "-o", "x/base/model.onnx"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(summary["max_abs_diff"].as_f64().unwrap() <= 1e-4, "{summary}");
+    assert_eq!(summary["ort_test_accuracy"], summary["burn_test_accuracy"]);
+    assert!(d.join("x/base/test_data_set_0/input_0.pb").is_file());
+    let row = format!("{collection}:1");
+    let out =
+        run(&["export", "--model", "m/r8.safetensors", "--params", &row, "-o", "x/k1/model.onnx"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A row out of range is an error and writes nothing.
+    let bad_row = format!("{collection}:7");
+    let out = run(&[
+        "export",
+        "--model",
+        "m/r8.safetensors",
+        "--params",
+        &bad_row,
+        "-o",
+        "x/k7/model.onnx",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!d.join("x/k7").exists());
+
+    let out = run(&["verify", "x"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(stdout(&out).matches(" ok").count(), 2, "{}", stdout(&out));
+
+    let out = run(&[
+        "ensemble",
+        "--model",
+        "m/r8.safetensors",
+        "--collection",
+        collection,
+        "--top-k",
+        "2",
+        "-o",
+        "e/top/ensemble.onnx",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["members"].as_array().unwrap().len(), 2);
+    assert!(report["ensemble_test_accuracy"].as_f64().unwrap() > 0.0, "{report}");
+    let out = run(&[
+        "ensemble",
+        "--members",
+        "x/base/model.onnx,x/k1/model.onnx",
+        "-o",
+        "e/files/ensemble.onnx",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(&["verify", "e"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+
+    // Another model's expected output: a mismatch (exit 1). A corrupt file: an error (exit 2).
+    std::fs::copy(
+        d.join("x/k1/test_data_set_0/output_0.pb"),
+        d.join("x/base/test_data_set_0/output_0.pb"),
+    )
+    .unwrap();
+    let out = run(&["verify", "x/base/model.onnx"]);
+    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    std::fs::write(d.join("x/k1/model.onnx"), b"garbage").unwrap();
+    let out = run(&["verify", "x"]);
+    assert_eq!(out.status.code(), Some(2), "{}{}", stdout(&out), stderr(&out));
+    assert!(stderr(&out).contains("x/k1/model.onnx"), "{}", stderr(&out));
+}

@@ -234,7 +234,7 @@ pub fn mean_softmax(member_logits: &[Vec<f32>], classes: usize) -> Result<Vec<f3
         return Err(ExportError::Ensemble("no member logits".into()));
     };
     if classes == 0
-        || first.len() % classes != 0
+        || !first.len().is_multiple_of(classes)
         || member_logits.iter().any(|l| l.len() != first.len())
     {
         return Err(ExportError::Ensemble(format!(

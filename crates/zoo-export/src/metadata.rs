@@ -108,7 +108,7 @@ impl Metadata {
                 ));
             }
         }
-        if self.input_std.iter().any(|&s| !(s > 0.0)) {
+        if self.input_std.iter().any(|&s| s.is_nan() || s <= 0.0) {
             return Err(bad("input_std", "every value must be positive".into()));
         }
         let mut out = vec![

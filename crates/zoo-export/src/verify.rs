@@ -56,7 +56,7 @@ pub fn ort_predictions(
     batch: usize,
 ) -> Result<Vec<u16>> {
     let per = image.iter().product::<usize>();
-    if per == 0 || images.len() % per != 0 {
+    if per == 0 || !images.len().is_multiple_of(per) {
         return Err(ExportError::InputShape {
             arch: ort.label().to_string(),
             got: image.to_vec(),

@@ -106,8 +106,7 @@ fn ensemble_refuses_members_that_do_not_fit() {
     let ma = export_model(&randomized(&a, 1), &a, &Default::default()).unwrap();
     let mb = export_model(&randomized(&b, 2), &b, &Default::default()).unwrap();
     let mc = export_model(&randomized(&c, 3), &c, &Default::default()).unwrap();
-    let mut o13 = zoo_export::ExportOptions::default();
-    o13.opset = 13;
+    let o13 = zoo_export::ExportOptions { opset: 13, ..Default::default() };
     let m13 = export_model(&randomized(&a, 4), &a, &o13).unwrap();
     for (bad, what) in [(&mb, "classes"), (&mc, "channels"), (&m13, "opset")] {
         let err =

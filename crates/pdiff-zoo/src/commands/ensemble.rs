@@ -139,7 +139,7 @@ fn from_collection(
             metadata: Metadata { recipe_hash: args.recipe_hash.clone(), ..Metadata::default() },
         };
         let (verified, accuracy, _) =
-            export_member(&card, &member, &data, &test, args.batch, opts, false, &device)?;
+            export_member(&card, &member, (&images, shape), &test, opts, false, &device)?;
         let batch_logits = zoo_export::burn_logits(&member.model, &images, shape, &device);
         eprintln!(
             "member {} (row {row}): test {accuracy:.2}%, max |Δlogit| {:.2e}",

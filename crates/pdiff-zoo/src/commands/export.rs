@@ -141,14 +141,13 @@ pub(crate) fn test_batch(data: &Dataset, n: usize) -> Result<(Vec<f32>, [usize; 
     Ok((data.test.normalized(info, &indices), [n, info.channels, info.height, info.width]))
 }
 
-/// Exports `member`, verifies it on the batch and (unless skipped) on the whole test split,
+/// Exports `member`, verifies it on the test batch `(images, shape)` and (unless skipped) on the whole test split,
 /// and returns the verified export with burn's and ORT's test accuracy.
 pub(crate) fn export_member(
     card: &ModelCard,
     member: &Member,
-    data: &Dataset,
+    (images, shape): (&[f32], [usize; 4]),
     test: &Tensors,
-    batch: usize,
     opts: ExportOptions,
     full_split: bool,
     device: &Device,
@@ -156,9 +155,8 @@ pub(crate) fn export_member(
     let burn_eval = zoo_train::evaluate(&member.model, test, device);
     let mut opts = opts;
     opts.metadata = metadata(card, member, burn_eval.accuracy, &opts.metadata.recipe_hash);
-    let (images, shape) = test_batch(data, batch)?;
     let verified =
-        zoo_export::export_verified(&member.model, &card.arch, &opts, &images, shape, device)?;
+        zoo_export::export_verified(&member.model, &card.arch, &opts, images, shape, device)?;
     let ort_accuracy = if full_split {
         let mut ort = zoo_verify::OrtModel::from_model(&verified.model, &member.id)?;
         let predictions = zoo_export::ort_predictions(
@@ -215,12 +213,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
         metadata: Metadata { recipe_hash: args.recipe_hash.clone(), ..Metadata::default() },
     };
     let started = std::time::Instant::now();
+    let (images, shape) = test_batch(&data, args.batch)?;
     let (verified, burn_accuracy, ort_accuracy) = export_member(
         &card,
         &member,
-        &data,
+        (&images, shape),
         &test,
-        args.batch,
         opts,
         !args.skip_test_split,
         &device,

@@ -6,6 +6,8 @@
 //! finishes with the same files as an uninterrupted one.
 
 mod arch;
+mod ensemble;
+mod export;
 mod layout;
 mod log;
 mod shard;

@@ -12,7 +12,8 @@ use zoo_train::collect::Collection;
 use zoo_train::compare::{Comparison, GroupSummary};
 use zoo_train::metrics::ErrorSet;
 
-use super::arch::{ExportedEnsemble, ExportedMember};
+use super::ensemble::ExportedEnsemble;
+use super::export::ExportedMember;
 use super::layout::ZooLayout;
 use super::state::{Stage, StateDir};
 use crate::recipe::LoadedRecipe;

@@ -2,6 +2,9 @@
 //! their dotted names (each used exactly once; leftovers mean an unknown layer), and burn
 //! layers (Conv2d, BatchNorm, LayerNorm, Linear, MaxPool2d) become ONNX nodes with the
 //! layer's own settings.
+//!
+//! Public (hidden from the docs, not a stable API) only so that `tests/layers_vs_burn.rs` can
+//! drive each per-layer emitter against the burn layer it mirrors.
 
 use std::collections::BTreeMap;
 
@@ -14,18 +17,31 @@ use zoo_onnx::{ConvAttrs, GemmAttrs, GraphBuilder, PoolAttrs, TensorData, Value}
 use crate::error::{ExportError, Result};
 
 /// A graph under construction plus the network's tensors not yet placed in it.
-pub(crate) struct Ctx {
+pub struct Ctx {
+    /// The graph under construction.
     pub g: GraphBuilder,
     arch: String,
     tensors: BTreeMap<String, zoo_models::NamedTensor>,
 }
 
 impl Ctx {
+    /// The context of network `model` (architecture `arch`) on `g`.
     pub fn new(g: GraphBuilder, arch: &str, model: &Model) -> Self {
-        let tensors = named_tensors(model).into_iter().map(|t| (t.name.clone(), t)).collect();
+        Self::from_tensors(g, arch, named_tensors(model))
+    }
+
+    /// A context whose unplaced tensors are `tensors` (by dotted name): the per-layer tests
+    /// give the tensors of single burn layers under the layer names they emit.
+    pub fn from_tensors(
+        g: GraphBuilder,
+        arch: &str,
+        tensors: Vec<zoo_models::NamedTensor>,
+    ) -> Self {
+        let tensors = tensors.into_iter().map(|t| (t.name.clone(), t)).collect();
         Ctx { g, arch: arch.to_string(), tensors }
     }
 
+    /// An [`ExportError::UnsupportedLayer`] for `layer` of this network.
     pub fn unsupported(&self, layer: &str, reason: impl Into<String>) -> ExportError {
         ExportError::UnsupportedLayer {
             arch: self.arch.clone(),

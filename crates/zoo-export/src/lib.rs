@@ -34,7 +34,10 @@ mod convnext;
 mod ensemble;
 mod error;
 mod export;
-mod layers;
+/// The per-layer emitters ([`layers::Ctx`]); public only for the per-layer tests
+/// (`tests/layers_vs_burn.rs`), not a stable API.
+#[doc(hidden)]
+pub mod layers;
 mod metadata;
 mod resnet;
 mod select;
@@ -51,6 +54,9 @@ pub use verify::{
     FileCheck, Verified, accuracy_percent, burn_logits, check_batch, export_verified,
     ort_predictions, test_data_dir, verify_file, write_with_test_data,
 };
+/// The ViT attention emitter; public only for the per-layer tests, not a stable API.
+#[doc(hidden)]
+pub use vit::attention as vit_attention;
 
 /// Name of the graph input of every exported file.
 pub const INPUT_NAME: &str = "input";

@@ -60,8 +60,14 @@ pub(crate) fn emit(ctx: &mut Ctx, x: &Value, net: &Vit) -> Result<Value> {
     ctx.linear(&cls, "head", &net.head, 2)
 }
 
-/// Multi-head self-attention on `[N, T, dim]`.
-fn attention(ctx: &mut Ctx, x: &Value, name: &str, attn: &Attention, dim: i64) -> Result<Value> {
+/// Multi-head self-attention on `[N, T, dim]` (public, hidden, for the per-layer tests).
+pub fn attention(
+    ctx: &mut Ctx,
+    x: &Value,
+    name: &str,
+    attn: &Attention,
+    dim: i64,
+) -> Result<Value> {
     let heads = attn.heads as i64;
     if heads == 0 || dim % heads != 0 {
         return Err(ctx.unsupported(name, format!("{heads} heads do not divide width {dim}")));

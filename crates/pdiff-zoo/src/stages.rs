@@ -12,12 +12,12 @@ use pdiff::{FittedPdiff, Layout, PdiffConfig, Sampler};
 use serde::{Deserialize, Serialize};
 use zoo_data::Dataset;
 use zoo_models::{ArchSpec, Model};
-use zoo_train::collect::{CollectConfig, Collection, SplitCaches, collect};
+use zoo_train::collect::{CollectConfig, Collection, collect};
 use zoo_train::compare::{Comparison, compare, matched_noise_sigma, noise_added};
 use zoo_train::members::score_members;
 use zoo_train::metrics::{ErrorSet, Summary, mean, nearest_neighbour_iou};
 use zoo_train::prefix::cut_for;
-use zoo_train::{ModelCard, TrainConfig, save_model, train};
+use zoo_train::{ModelCard, PrefixCache, Tensors, TrainConfig, save_model, train};
 
 /// Trains `spec` on `data` and saves weights and card to `output` (card beside it as .json).
 pub fn train_base(
@@ -177,18 +177,14 @@ pub fn generate(
     let started = Instant::now();
     let n = settings.count;
     let cut = cut_for(model, &trained.layout, &trained.arch)?;
-    let caches = SplitCaches::new(model, data, cut, device);
+    // Members are scored on validation and test only: no prefix pass over the training split.
+    let cache = |split| PrefixCache::new(model, &Tensors::new(split, &data.info), cut, device);
+    let (val, test) = (cache(&data.val), cache(&data.test));
     bar.set_length(2 * n as u64);
     let score = |vectors: &[f32], offset: usize| {
-        score_members(
-            &trained.arch,
-            model,
-            &trained.layout,
-            vectors,
-            &caches.val,
-            &caches.test,
-            |i| bar.set_position((offset + i) as u64),
-        )
+        score_members(&trained.arch, model, &trained.layout, vectors, &val, &test, |i| {
+            bar.set_position((offset + i) as u64)
+        })
         .context("splicing generated parameters into the network")
     };
     let scores = score(&generated, 0)?;

@@ -30,6 +30,9 @@ enum Command {
     List(commands::list::Args),
     /// Train a base model on a dataset and save it (safetensors + JSON card).
     Train(commands::train::Args),
+    /// Read a torchvision / timm PyTorch state dict (.pth, .pt, .safetensors) into a
+    /// registered variant and save it as a model file.
+    Import(commands::import::Args),
     /// Keep training only the selected parameters of a trained model; save K checkpoints.
     Collect(commands::collect::Args),
     /// Fit the p-diff autoencoder and latent DDPM to a collection.
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::List(args) => commands::list::run(args),
         Command::Train(args) => commands::train::run(args),
+        Command::Import(args) => commands::import::run(args),
         Command::Collect(args) => commands::collect::run(args),
         Command::Fit(args) => commands::fit::run(args),
         Command::Sample(args) => commands::sample::run(args),

@@ -5,6 +5,7 @@ pub mod data;
 pub mod ensemble;
 pub mod export;
 pub mod fit;
+pub mod import;
 pub mod list;
 pub mod merge;
 pub mod report;

@@ -98,24 +98,25 @@ pub fn init_params<M: Module>(module: M, rng: &mut impl Rng) -> M {
 
         fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
             let in_embedding = self.containers.iter().any(|c| c == "Struct:Embedding");
-            param.map(|old| {
-                let dims = old.dims();
-                let n: usize = dims.iter().product();
-                let values: Vec<f32> = match D {
-                    2 if in_embedding => (0..n).map(|_| self.rng.sample(StandardNormal)).collect(),
-                    _ => {
-                        if D == 3 {
-                            self.fan_in = dims[1] * dims[2];
-                        } else if D == 2 {
-                            self.fan_in = dims[0];
-                        }
-                        let bound = 1.0 / (self.fan_in.max(1) as f32).sqrt();
-                        (0..n).map(|_| self.rng.random_range(-bound..bound)).collect()
+            // Built from the lazy shape and device: burn's own (process-wide, shared) RNG
+            // is never drawn.
+            let dims = param.lazy_shape().dims::<D>();
+            let n: usize = dims.iter().product();
+            let values: Vec<f32> = match D {
+                2 if in_embedding => (0..n).map(|_| self.rng.sample(StandardNormal)).collect(),
+                _ => {
+                    if D == 3 {
+                        self.fan_in = dims[1] * dims[2];
+                    } else if D == 2 {
+                        self.fan_in = dims[0];
                     }
-                };
-                let fresh = Tensor::<D>::from_data(TensorData::new(values, dims), &old.device());
-                if old.is_require_grad() { fresh.require_grad() } else { fresh }
-            })
+                    let bound = 1.0 / (self.fan_in.max(1) as f32).sqrt();
+                    (0..n).map(|_| self.rng.random_range(-bound..bound)).collect()
+                }
+            };
+            let fresh = Tensor::<D>::from_data(TensorData::new(values, dims), &param.lazy_device());
+            let id = param.id;
+            param.transform_for_load(fresh, id)
         }
     }
     module.map(&mut Reinit { rng, fan_in: 1, containers: Vec::new() })

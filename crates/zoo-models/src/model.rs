@@ -1,6 +1,8 @@
 //! One type for any network of the zoo, with its serializable architecture description.
 
-use burn::module::Module;
+use std::sync::Mutex;
+
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -76,8 +78,8 @@ impl ArchSpec {
         }
     }
 
-    /// Builds a freshly initialized network on `device` (seed the device first for
-    /// reproducible weights).
+    /// Builds a freshly initialized network on `device`. Its weights come from burn's
+    /// process-wide RNG, lazily; use [`ArchSpec::init_seeded`] for reproducible weights.
     pub fn init(&self, device: &Device) -> Model {
         let [channels, _, _] = self.input;
         match &self.config {
@@ -85,6 +87,37 @@ impl ArchSpec {
             ArchConfig::Vit(c) => Model::Vit(c.init(self.input, self.num_classes, device)),
             ArchConfig::Convnext(c) => Model::Convnext(c.init(channels, self.num_classes, device)),
         }
+    }
+}
+
+/// Serializes every use of burn's process-wide RNG made through [`ArchSpec::init_seeded`].
+static GLOBAL_RNG: Mutex<()> = Mutex::new(());
+
+impl ArchSpec {
+    /// A freshly initialized network whose weights depend only on `seed` (on a given
+    /// backend), also when other threads build networks at the same time: seeding burn's
+    /// process-wide RNG and drawing every weight happen under one lock.
+    ///
+    /// burn draws weights lazily, at first use; they are drawn here by one forward pass of a
+    /// blank image (the order of a first training step, so models keep the weights they had
+    /// when the draw happened in training), then any weight that pass did not touch.
+    pub fn init_seeded(&self, seed: u64, device: &Device) -> Model {
+        let _guard = GLOBAL_RNG.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        device.seed(seed);
+        let model = self.init(device);
+        let [c, h, w] = self.input;
+        let _ = model.forward(Tensor::zeros([1, c, h, w], device));
+        model.visit(&mut Materialize);
+        model
+    }
+}
+
+/// Runs the lazy initializer of every parameter not drawn yet.
+struct Materialize;
+
+impl ModuleVisitor for Materialize {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let _ = param.val();
     }
 }
 

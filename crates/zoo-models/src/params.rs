@@ -244,13 +244,13 @@ impl ModuleMapper for Writer<'_> {
             return param;
         }
         self.report.applied.push(name);
-        param.map(|old| {
-            let require_grad = old.is_require_grad();
-            let data = TensorData::new(given.data.clone(), given.shape.clone());
-            let tensor = Tensor::<D>::from_data(data, &old.device());
-            let tensor = if transpose { tensor.swap_dims(0, 1) } else { tensor };
-            if require_grad { tensor.require_grad() } else { tensor }
-        })
+        // Replace without drawing the lazy initial value (burn's process-wide RNG is shared
+        // with other threads; see `ArchSpec::init_seeded`).
+        let data = TensorData::new(given.data.clone(), given.shape.clone());
+        let tensor = Tensor::<D>::from_data(data, &param.lazy_device());
+        let tensor = if transpose { tensor.swap_dims(0, 1) } else { tensor };
+        let id = param.id;
+        param.transform_for_load(tensor, id)
     }
 }
 

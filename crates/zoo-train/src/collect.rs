@@ -261,7 +261,6 @@ pub fn collect(
     let end = model.segments().len();
 
     let autodiff = device.clone().autodiff();
-    autodiff.seed(seed);
     let mut tail = set_trainable(model.clone().fork(&autodiff).train().freeze(), &layout.names());
     let mut optim = config.optimizer.init();
     let lr = config.optimizer.lr();

@@ -253,8 +253,7 @@ pub fn train(
     let test_set = Tensors::new(&data.test, &data.info);
 
     let autodiff = device.clone().autodiff();
-    autodiff.seed(seed);
-    let mut model = spec.init(&autodiff);
+    let mut model = spec.init_seeded(seed, &autodiff);
     let mut optim = config.optimizer.init();
     let mut rng = StdRng::seed_from_u64(seed);
 

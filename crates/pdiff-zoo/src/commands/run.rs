@@ -23,6 +23,10 @@ pub struct Args {
     /// join the shard folders with `pdiff-zoo merge`.
     #[arg(long)]
     shard: Option<Shard>,
+    /// Architectures run at the same time [default: the number of CPU cores]. The zoo is the
+    /// same for any value; with more cores than one architecture keeps busy this is faster.
+    #[arg(short, long, value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
     /// Validate the recipe, print the resolved settings and stop.
     #[arg(long)]
     check: bool,
@@ -41,7 +45,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let output = args.output.clone().unwrap_or_else(|| default_output(&loaded, args.shard));
-    let options = RunOptions { output, resume: args.resume, shard: args.shard };
+    let jobs = args
+        .jobs
+        .map(usize::from)
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let options = RunOptions { output, resume: args.resume, shard: args.shard, jobs };
     let report = run_pipeline(&loaded, &options)?;
     println!("{}", report.display());
     Ok(ExitCode::SUCCESS)

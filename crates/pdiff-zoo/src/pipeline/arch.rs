@@ -90,7 +90,7 @@ impl<'a> ArchRun<'a> {
         let variant = zoo_models::find(&self.plan.name)?;
         let spec =
             variant.spec.with_io([info.channels, info.height, info.width], info.num_classes());
-        let bar = progress::bar(0, &self.plan.name);
+        let bar = progress::bar(0, &format!("{} train", self.plan.name));
         let card = train_base(
             &spec,
             data,
@@ -110,7 +110,7 @@ impl<'a> ArchRun<'a> {
 
     fn collect(&mut self) -> Result<serde_json::Value> {
         let (model, card) = self.model()?;
-        let bar = progress::bar(0, "collect");
+        let bar = progress::bar(0, &format!("{} collect", self.plan.name));
         let (_, report) = collect_checkpoints(
             &self.zoo.model(&self.plan.name),
             &model,
@@ -134,7 +134,7 @@ impl<'a> ArchRun<'a> {
 
     fn fit(&mut self) -> Result<serde_json::Value> {
         let collection = Collection::load(&self.zoo.collection(&self.plan.name))?;
-        let bar = progress::bar(0, "fit");
+        let bar = progress::bar(0, &format!("{} fit", self.plan.name));
         let fitted = fit_collection(
             &collection,
             &self.plan.pdiff,
@@ -161,7 +161,7 @@ impl<'a> ArchRun<'a> {
             sampler: self.plan.sampler,
             seed: self.seed(),
         };
-        let bar = progress::bar(0, "evaluate");
+        let bar = progress::bar(0, &format!("{} evaluate", self.plan.name));
         let outcome =
             generate(&fitted, &trained, &model, self.data()?, &settings, self.device, &bar)?;
         bar.finish_and_clear();

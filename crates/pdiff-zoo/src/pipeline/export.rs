@@ -120,7 +120,7 @@ impl ArchRun<'_> {
         let image = [info.channels, info.height, info.width];
         let batch_len = TEST_BATCH.min(data.test.len()) * info.image_len();
         let shape = [batch_len / info.image_len(), image[0], image[1], image[2]];
-        let bar = progress::bar(chosen.len() as u64, "export");
+        let bar = progress::bar(chosen.len() as u64, &format!("{} export", self.plan.name));
         let mut records = Vec::new();
         let mut member = model.clone();
         for (source, index) in chosen {

@@ -1,4 +1,5 @@
-//! The run log: every line goes to stderr and, with a UTC timestamp, to `run.log`.
+//! The run log: every line goes to stderr (above the progress bars) and, with a Unix
+//! timestamp, to `run.log`.
 
 use std::io::Write;
 use std::path::Path;
@@ -27,7 +28,7 @@ impl RunLog {
 
     /// Writes one line.
     pub fn line(&self, text: &str) {
-        eprintln!("{text}");
+        crate::progress::println(text);
         let secs = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())

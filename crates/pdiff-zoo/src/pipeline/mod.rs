@@ -15,7 +15,11 @@ pub mod state;
 mod summary;
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
+
+use burn::prelude::Device;
 
 use anyhow::{Result, bail};
 
@@ -23,7 +27,7 @@ pub use layout::ZooLayout;
 pub use shard::Shard;
 pub use summary::write_outputs;
 
-use crate::recipe::LoadedRecipe;
+use crate::recipe::{ArchPlan, LoadedRecipe};
 use arch::ArchRun;
 use log::RunLog;
 use state::{Stage, StateDir};
@@ -37,6 +41,8 @@ pub struct RunOptions {
     pub resume: bool,
     /// Run only this share of the architectures.
     pub shard: Option<Shard>,
+    /// Architectures run at the same time (each on its own thread; ≥ 1).
+    pub jobs: usize,
 }
 
 /// Runs every stage of every (sharded) architecture, then writes manifest and report.
@@ -68,25 +74,8 @@ pub fn run(recipe: &LoadedRecipe, options: &RunOptions) -> Result<PathBuf> {
     ));
     let device = crate::backend::device(recipe.recipe.backend)?;
     let started = Instant::now();
-    for plan in &plans {
-        let mut arch = ArchRun::new(recipe, plan, &zoo, &device, &log);
-        for stage in Stage::ALL {
-            if let Some(record) = state.get(&plan.name, stage)? {
-                log.line(&format!(
-                    "{} {}: done ({:.1} s), skipped",
-                    plan.name,
-                    stage.as_str(),
-                    record.seconds
-                ));
-                continue;
-            }
-            let t = Instant::now();
-            let summary = arch.run(stage)?;
-            let seconds = t.elapsed().as_secs_f64();
-            state.put(&state::Record { stage, arch: plan.name.clone(), seconds, summary })?;
-            log.line(&format!("{} {}: finished in {seconds:.1} s", plan.name, stage.as_str()));
-        }
-    }
+    let context = RunContext { recipe, zoo: &zoo, device: &device, log: &log, state: &state };
+    run_parallel(&plans, options.jobs, |plan| context.run_arch(plan))?;
     let names: Vec<&str> = plans.iter().map(|p| p.name.as_str()).collect();
     write_outputs(recipe, &zoo, &names)?;
     log.line(&format!(
@@ -97,6 +86,72 @@ pub fn run(recipe: &LoadedRecipe, options: &RunOptions) -> Result<PathBuf> {
         zoo.report().display()
     ));
     Ok(zoo.report())
+}
+
+/// What every architecture of a run shares.
+struct RunContext<'a> {
+    recipe: &'a LoadedRecipe,
+    zoo: &'a ZooLayout,
+    device: &'a Device,
+    log: &'a RunLog,
+    state: &'a StateDir,
+}
+
+impl RunContext<'_> {
+    /// Runs the unfinished stages of one architecture, recording each as it finishes.
+    fn run_arch(&self, plan: &ArchPlan) -> Result<()> {
+        let mut arch = ArchRun::new(self.recipe, plan, self.zoo, self.device, self.log);
+        for stage in Stage::ALL {
+            if let Some(record) = self.state.get(&plan.name, stage)? {
+                self.log.line(&format!(
+                    "{} {}: done ({:.1} s), skipped",
+                    plan.name,
+                    stage.as_str(),
+                    record.seconds
+                ));
+                continue;
+            }
+            let t = Instant::now();
+            let summary = arch.run(stage)?;
+            let seconds = t.elapsed().as_secs_f64();
+            self.state.put(&state::Record { stage, arch: plan.name.clone(), seconds, summary })?;
+            self.log.line(&format!("{} {}: finished in {seconds:.1} s", plan.name, stage.as_str()));
+        }
+        Ok(())
+    }
+}
+
+/// Runs `work` on every plan, at most `jobs` at a time, in plan order. After a failure no
+/// further plan starts; the error of the earliest failing plan is returned once the running
+/// ones have finished (their finished stages are recorded, so `--resume` keeps them).
+fn run_parallel<T: Sync>(
+    plans: &[T],
+    jobs: usize,
+    work: impl Fn(&T) -> Result<()> + Sync,
+) -> Result<()> {
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let errors: Mutex<Vec<(usize, anyhow::Error)>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, plans.len().max(1)) {
+            scope.spawn(|| {
+                while !failed.load(Ordering::SeqCst) {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(plan) = plans.get(i) else { break };
+                    if let Err(e) = work(plan) {
+                        failed.store(true, Ordering::SeqCst);
+                        errors.lock().unwrap_or_else(|p| p.into_inner()).push((i, e));
+                    }
+                }
+            });
+        }
+    });
+    let mut errors = errors.into_inner().unwrap_or_else(|p| p.into_inner());
+    errors.sort_by_key(|(i, _)| *i);
+    match errors.into_iter().next() {
+        Some((_, e)) => Err(e),
+        None => Ok(()),
+    }
 }
 
 /// Checks the folder against the recipe: a fresh run needs an empty or new folder; a resumed
@@ -134,5 +189,38 @@ pub fn default_output(recipe: &LoadedRecipe, shard: Option<Shard>) -> PathBuf {
     match shard {
         Some(s) => Path::new("exports").join(format!("{name}.shard-{}-of-{}", s.index, s.count)),
         None => Path::new("exports").join(name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::run_parallel;
+    use std::sync::Mutex;
+
+    #[test]
+    fn runs_every_plan_once_with_any_number_of_jobs() {
+        for jobs in [1, 2, 5] {
+            let seen = Mutex::new(Vec::new());
+            run_parallel(&[1, 2, 3, 4], jobs, |&p| {
+                seen.lock().unwrap().push(p);
+                Ok(())
+            })
+            .unwrap();
+            let mut seen = seen.into_inner().unwrap();
+            seen.sort();
+            assert_eq!(seen, [1, 2, 3, 4], "jobs {jobs}");
+        }
+    }
+
+    #[test]
+    fn returns_the_earliest_failure_and_starts_nothing_after_it() {
+        let started = Mutex::new(Vec::new());
+        let err = run_parallel(&[1, 2, 3, 4, 5], 1, |&p| {
+            started.lock().unwrap().push(p);
+            if p >= 2 { anyhow::bail!("plan {p} failed") } else { Ok(()) }
+        })
+        .unwrap_err();
+        assert_eq!(err.to_string(), "plan 2 failed");
+        assert_eq!(started.into_inner().unwrap(), [1, 2]);
     }
 }

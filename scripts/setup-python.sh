@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Creates the project-local Python venv (.venv) with ONNX Runtime, onnx and numpy, pinned.
+# Creates the project-local Python venv (.venv) with ONNX Runtime, onnx, numpy and safetensors
+# (import fixtures), pinned.
 # Idempotent: re-running only checks. ort loads ONNX Runtime's shared library from this
 # venv (load-dynamic), and the portability tests run onnx.checker through it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PINS=(onnxruntime==1.32.0 onnx==1.23.2 numpy==2.4.6)
+PINS=(onnxruntime==1.32.0 onnx==1.23.2 numpy==2.4.6 safetensors==0.8.0)
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi

@@ -176,6 +176,46 @@ fn invalid_recipes_fail_with_the_snapshot_message() {
     assert!(checked >= 6, "only {checked} invalid recipes");
 }
 
+/// A recipe whose architecture starts from pretrained weights (here: the trained base model of
+/// a first toy run, a PyTorch-named safetensors state dict) fine-tunes only the head, then
+/// makes its zoo from the fine-tuned network.
+#[test]
+fn a_recipe_fine_tunes_imported_weights() {
+    let tmp = tempfile::tempdir().unwrap();
+    let first = tmp.path().join("first");
+    let out = run(&["run", path(&recipe("tiny.toml")), "-o", path(&first)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let pretrained = tmp.path().join("pretrained.safetensors");
+    std::fs::copy(first.join("work/vit-micro/model.safetensors"), &pretrained).unwrap();
+
+    let text = std::fs::read_to_string(recipe("tiny.toml")).unwrap().replace(
+        "name = \"vit-micro\"",
+        "name = \"vit-micro\"\nbase = \"pretrained.safetensors\"\n\
+         train = { fine_tune = \"head\", max_steps = 10 }",
+    );
+    let fine_recipe = tmp.path().join("fine.toml");
+    std::fs::write(&fine_recipe, text).unwrap();
+    let zoo = tmp.path().join("fine");
+    let out = run(&["run", path(&fine_recipe), "-o", path(&zoo)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let log = std::fs::read_to_string(zoo.join("run.log")).unwrap();
+    assert!(log.contains("imported") && log.contains("pretrained.safetensors"), "{log}");
+
+    let read = |p: &Path| std::fs::read(p).unwrap();
+    let (before, after) = (read(&pretrained), read(&zoo.join("work/vit-micro/model.safetensors")));
+    let before = safetensors::SafeTensors::deserialize(&before).unwrap();
+    let after = safetensors::SafeTensors::deserialize(&after).unwrap();
+    let mut changed: Vec<String> = before
+        .names()
+        .into_iter()
+        .filter(|name| before.tensor(name).unwrap().data() != after.tensor(name).unwrap().data())
+        .map(String::from)
+        .collect();
+    changed.sort();
+    assert_eq!(changed, ["head.bias", "head.weight"], "head-only fine-tuning");
+    assert!(!manifest(&zoo)["members"].as_array().unwrap().is_empty());
+}
+
 #[test]
 fn shipped_recipes_are_valid() {
     for name in ["mnist-quick", "mnist-paper", "cifar10", "cifar100"] {

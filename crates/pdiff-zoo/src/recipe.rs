@@ -4,7 +4,7 @@
 //! `train`, `collect`, `pdiff` and `generate` for itself. Every key is documented in
 //! `docs/RECIPES.md`. Unknown keys and bad values are errors naming the key and its line.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use pdiff::{PdiffConfig, Sampler};
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zoo_models::{Family, Selection};
 use zoo_train::collect::CollectConfig;
-use zoo_train::train::{LrSchedule, OptimizerConfig, TrainConfig};
+use zoo_train::train::{FineTune, LrSchedule, OptimizerConfig, TrainConfig};
 
 use crate::backend::Backend;
 
@@ -126,6 +126,8 @@ pub struct TrainSection {
     pub shift: Option<usize>,
     /// Stop after this many optimizer steps.
     pub max_steps: Option<usize>,
+    /// With `base`: which parameters fine-tuning updates (`all` or `head`).
+    pub fine_tune: Option<FineTune>,
 }
 
 /// `[collect]`: every field optional; unset fields keep the family's default.
@@ -253,6 +255,9 @@ impl Default for EnsembleSection {
 pub struct ArchEntry {
     /// Registry name (`pdiff-zoo list`).
     pub name: String,
+    /// Pretrained weights to fine-tune instead of training from scratch: a torchvision- or
+    /// timm-named state dict (`.safetensors`, `.pth`, `.pt`), relative to the recipe file.
+    pub base: Option<PathBuf>,
     /// Overrides of `[train]`.
     #[serde(default)]
     pub train: TrainSection,
@@ -272,6 +277,9 @@ pub struct ArchEntry {
 pub struct ArchPlan {
     /// Registry name.
     pub name: String,
+    /// Pretrained weights the train stage fine-tunes (resolved against the recipe's folder by
+    /// [`load`]).
+    pub base: Option<PathBuf>,
     /// Family.
     pub family: Family,
     /// Base training.
@@ -307,7 +315,30 @@ pub struct LoadedRecipe {
 pub fn load(path: &Path) -> Result<LoadedRecipe> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| anyhow::anyhow!("cannot read recipe {}: {e}", path.display()))?;
-    parse(&text).map_err(|e| anyhow::anyhow!("recipe {}: {e:#}", path.display()))
+    let mut loaded =
+        parse(&text).map_err(|e| anyhow::anyhow!("recipe {}: {e:#}", path.display()))?;
+    let folder = path.parent().unwrap_or(Path::new(""));
+    for (i, plan) in loaded.plans.iter_mut().enumerate() {
+        if let Some(base) = &mut plan.base {
+            let written = base.clone();
+            *base = folder.join(&written);
+            if !base.is_file() {
+                bail!(
+                    "recipe {}: {}",
+                    path.display(),
+                    key_error(
+                        &text,
+                        &format!("arch[{i}].base"),
+                        format!(
+                            "no such file `{}` (paths are relative to the recipe's folder)",
+                            written.display()
+                        )
+                    )
+                );
+            }
+        }
+    }
+    Ok(loaded)
 }
 
 /// Parses and validates recipe text.
@@ -460,6 +491,18 @@ fn validate(recipe: &Recipe, text: &str) -> Result<Vec<ArchPlan>> {
         let family = variant.family();
         let train = resolve_train(family, &recipe.train, &entry.train);
         train.validate().map_err(|e| section_error(text, i, "train", &entry.train, e))?;
+        if entry.base.is_none() && !train.fine_tune.is_all() {
+            let key = if entry.train.fine_tune.is_some() {
+                at("train.fine_tune")
+            } else {
+                "train.fine_tune".into()
+            };
+            bail!(key_error(
+                text,
+                &key,
+                format!("fine-tuning needs pretrained weights: set arch[{i}].base")
+            ));
+        }
         let collect = resolve_collect(family, &recipe.collect, &entry.collect);
         collect.validate().map_err(|e| section_error(text, i, "collect", &entry.collect, e))?;
         let pdiff = resolve_pdiff(&recipe.pdiff, &entry.pdiff).map_err(|e| {
@@ -498,6 +541,7 @@ fn validate(recipe: &Recipe, text: &str) -> Result<Vec<ArchPlan>> {
         }
         plans.push(ArchPlan {
             name: entry.name.clone(),
+            base: entry.base.clone(),
             family,
             train,
             collect,
@@ -549,6 +593,7 @@ pub fn resolve_train(family: Family, base: &TrainSection, over: &TrainSection) -
         config.shift = v;
     }
     config.max_steps = s.max_steps;
+    config.fine_tune = s.fine_tune.unwrap_or_default();
     config
 }
 
@@ -562,6 +607,7 @@ fn merge_train(base: &TrainSection, over: &TrainSection) -> TrainSection {
         schedule: over.schedule.or(base.schedule),
         shift: over.shift.or(base.shift),
         max_steps: over.max_steps.or(base.max_steps),
+        fine_tune: over.fine_tune.or(base.fine_tune),
     }
 }
 

@@ -19,9 +19,12 @@ use zoo_train::metrics::{ErrorSet, Summary, mean, nearest_neighbour_iou};
 use zoo_train::prefix::cut_for;
 use zoo_train::{ModelCard, PrefixCache, Tensors, TrainConfig, save_model, train};
 
-/// Trains `spec` on `data` and saves weights and card to `output` (card beside it as .json).
+/// Trains `spec` on `data` from scratch, or fine-tunes `base` (built as `spec`), and saves
+/// weights and card to `output` (card beside it as .json).
+#[allow(clippy::too_many_arguments)]
 pub fn train_base(
     spec: &ArchSpec,
+    base: Option<Model>,
     data: &Dataset,
     config: &TrainConfig,
     seed: u64,
@@ -29,7 +32,10 @@ pub fn train_base(
     output: &Path,
     bar: &ProgressBar,
 ) -> Result<ModelCard> {
-    let outcome = train(spec, data, config, seed, device, bar)?;
+    let outcome = match base {
+        None => train(spec, data, config, seed, device, bar)?,
+        Some(model) => zoo_train::fine_tune(spec, model, data, config, seed, device, bar)?,
+    };
     let card = ModelCard {
         schema: zoo_train::store::CARD_SCHEMA,
         arch: spec.clone(),

@@ -2,7 +2,7 @@
 
 use burn::prelude::Device;
 use serde::Serialize;
-use zoo_models::{ArchSpec, Family, Model, write_tensors};
+use zoo_models::{ArchSpec, Model, write_tensors};
 
 use crate::StateDict;
 
@@ -12,6 +12,8 @@ pub struct ImportOptions {
     /// The classifier head is being replaced (another class count): its tensors may mismatch
     /// or be absent; they stay freshly initialized and are reported as `head_replaced`.
     pub replace_head: bool,
+    /// Seed of the fresh initialization (what a replaced head keeps).
+    pub seed: u64,
 }
 
 /// What an import did, by name.
@@ -70,16 +72,6 @@ impl ImportReport {
     }
 }
 
-/// The classifier tensors of a family (torchvision `fc`, timm ViT `head`, timm ConvNeXt
-/// `head.fc`).
-pub fn head_names(family: Family) -> [&'static str; 2] {
-    match family {
-        Family::Resnet => ["fc.weight", "fc.bias"],
-        Family::Vit => ["head.weight", "head.bias"],
-        Family::Convnext => ["head.fc.weight", "head.fc.bias"],
-    }
-}
-
 /// Builds `spec` on `device` and writes `dict` into it. The model is returned whatever the
 /// report says; the caller decides whether an unclean report is acceptable.
 pub fn import_into(
@@ -88,7 +80,7 @@ pub fn import_into(
     options: ImportOptions,
     device: &Device,
 ) -> (Model, ImportReport) {
-    let model = spec.init(device);
+    let model = spec.init_seeded(options.seed, device);
     let (model, load) = write_tensors(model, &dict.tensors);
     let mut report = ImportReport {
         applied: load.applied,
@@ -100,7 +92,7 @@ pub fn import_into(
         renames: dict.renames.clone(),
     };
     if options.replace_head {
-        let head = head_names(spec.family());
+        let head = spec.family().head();
         let is_head = |name: &str| head.contains(&name);
         report.head_replaced.extend(report.missing.iter().filter(|n| is_head(n)).cloned());
         report.missing.retain(|n| !is_head(n));

@@ -13,6 +13,6 @@ mod error;
 pub mod names;
 mod read;
 
-pub use apply::{ImportOptions, ImportReport, head_names, import_into};
+pub use apply::{ImportOptions, ImportReport, import_into};
 pub use error::ImportError;
 pub use read::{StateDict, read_state_dict};

@@ -147,12 +147,22 @@ fn head_is_replaced_only_when_asked() {
     let (_, strict) = import_into(&spec, &dict, ImportOptions::default(), &device);
     let names: Vec<&str> = strict.mismatched.iter().map(|m| m.0.as_str()).collect();
     assert_eq!(names, ["fc.weight", "fc.bias"]);
-    let (_, replaced) = import_into(&spec, &dict, ImportOptions { replace_head: true }, &device);
+    let (_, replaced) = import_into(
+        &spec,
+        &dict,
+        ImportOptions { replace_head: true, ..Default::default() },
+        &device,
+    );
     assert!(replaced.is_clean(), "{}", replaced.counts());
     assert_eq!(replaced.head_replaced, ["fc.bias", "fc.weight"]);
     // Only the head may differ: a wrong input channel count still fails.
     let gray = zoo_models::find("resnet18").unwrap().spec.with_io([1, 224, 224], 10);
-    let (_, report) = import_into(&gray, &dict, ImportOptions { replace_head: true }, &device);
+    let (_, report) = import_into(
+        &gray,
+        &dict,
+        ImportOptions { replace_head: true, ..Default::default() },
+        &device,
+    );
     assert_eq!(report.mismatched.len(), 1, "{report:?}");
     assert_eq!(report.mismatched[0].0, "conv1.weight");
 }

@@ -25,6 +25,16 @@ pub enum Family {
 }
 
 impl Family {
+    /// The classifier tensors (torchvision ResNet `fc`, timm ViT `head`, timm ConvNeXt
+    /// `head.fc`).
+    pub fn head(self) -> [&'static str; 2] {
+        match self {
+            Family::Resnet => ["fc.weight", "fc.bias"],
+            Family::Vit => ["head.weight", "head.bias"],
+            Family::Convnext => ["head.fc.weight", "head.fc.bias"],
+        }
+    }
+
     /// Lower-case name (`resnet`, `vit`, `convnext`).
     pub fn as_str(self) -> &'static str {
         match self {

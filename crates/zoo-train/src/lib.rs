@@ -22,7 +22,9 @@ pub use collect::{CollectConfig, Collection, collect};
 pub use eval::{Evaluation, evaluate};
 pub use prefix::PrefixCache;
 pub use store::{ModelCard, load_model, save_model};
-pub use train::{LrSchedule, OptimizerConfig, TrainConfig, TrainOutcome, train};
+pub use train::{
+    FineTune, LrSchedule, OptimizerConfig, TrainConfig, TrainOutcome, fine_tune, train,
+};
 
 /// Errors of training, evaluation and model files.
 #[derive(Debug, thiserror::Error)]

@@ -14,7 +14,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use zoo_data::Dataset;
-use zoo_models::{ArchSpec, Family, Model};
+use zoo_models::{ArchSpec, Family, Model, set_trainable};
 
 use crate::TrainError;
 use crate::batches::Tensors;
@@ -147,6 +147,27 @@ pub struct TrainConfig {
     /// Stop after this many steps (smoke tests); `None` runs all epochs.
     #[serde(default)]
     pub max_steps: Option<usize>,
+    /// Which parameters a fine-tuning run ([`fine_tune`]) updates.
+    #[serde(default, skip_serializing_if = "FineTune::is_all")]
+    pub fine_tune: FineTune,
+}
+
+/// The parameters fine-tuning updates.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FineTune {
+    /// Every parameter (and BatchNorm statistics).
+    #[default]
+    All,
+    /// Only the classifier head; the body stays frozen in inference behaviour.
+    Head,
+}
+
+impl FineTune {
+    /// Whether this is [`FineTune::All`].
+    pub fn is_all(&self) -> bool {
+        *self == FineTune::All
+    }
 }
 
 impl TrainConfig {
@@ -165,6 +186,7 @@ impl TrainConfig {
                 schedule: LrSchedule::Cosine { warmup_epochs: 0.2 },
                 shift: 1,
                 max_steps: None,
+                fine_tune: FineTune::All,
             },
             Family::Vit => Self {
                 epochs: 20,
@@ -173,6 +195,7 @@ impl TrainConfig {
                 schedule: LrSchedule::Cosine { warmup_epochs: 1.0 },
                 shift: 1,
                 max_steps: None,
+                fine_tune: FineTune::All,
             },
             Family::Convnext => Self {
                 epochs: 8,
@@ -181,6 +204,7 @@ impl TrainConfig {
                 schedule: LrSchedule::Cosine { warmup_epochs: 0.5 },
                 shift: 1,
                 max_steps: None,
+                fine_tune: FineTune::All,
             },
         }
     }
@@ -236,9 +260,35 @@ pub fn cross_entropy(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
     picked.mean().neg()
 }
 
-/// Trains `spec` on `data`. Deterministic for a seed on the CPU backend.
+/// Trains `spec` from scratch on `data`. Deterministic for a seed on the CPU backend.
 pub fn train(
     spec: &ArchSpec,
+    data: &Dataset,
+    config: &TrainConfig,
+    seed: u64,
+    device: &Device,
+    bar: &ProgressBar,
+) -> Result<TrainOutcome, TrainError> {
+    run(spec, None, data, config, seed, device, bar)
+}
+
+/// Fine-tunes `model` (for example imported pretrained weights; built as `spec`) on `data`,
+/// updating what `config.fine_tune` names. Deterministic for a seed on the CPU backend.
+pub fn fine_tune(
+    spec: &ArchSpec,
+    model: Model,
+    data: &Dataset,
+    config: &TrainConfig,
+    seed: u64,
+    device: &Device,
+    bar: &ProgressBar,
+) -> Result<TrainOutcome, TrainError> {
+    run(spec, Some(model), data, config, seed, device, bar)
+}
+
+fn run(
+    spec: &ArchSpec,
+    initial: Option<Model>,
     data: &Dataset,
     config: &TrainConfig,
     seed: u64,
@@ -253,7 +303,16 @@ pub fn train(
     let test_set = Tensors::new(&data.test, &data.info);
 
     let autodiff = device.clone().autodiff();
-    let mut model = spec.init_seeded(seed, &autodiff);
+    let mut model = match initial {
+        None => spec.init_seeded(seed, &autodiff),
+        Some(model) => match config.fine_tune {
+            FineTune::All => model.fork(&autodiff).train(),
+            FineTune::Head => {
+                let head = spec.family().head().map(String::from);
+                set_trainable(model.fork(&autodiff).train().freeze(), &head)
+            }
+        },
+    };
     let mut optim = config.optimizer.init();
     let mut rng = StdRng::seed_from_u64(seed);
 
@@ -325,8 +384,11 @@ pub fn train(
     Ok(TrainOutcome { model, history, val, test, seconds: started.elapsed().as_secs_f64() })
 }
 
-/// Prints a log line above the bar, or plainly to stderr when the bar is not drawn.
+/// Prints a log line above the bar, or plainly to stderr when the bar is not drawn. A bar
+/// whose prefix names several words (`resnet8 train`, as in parallel runs) labels the line.
 pub fn log_line(bar: &ProgressBar, line: String) {
+    let prefix = bar.prefix();
+    let line = if prefix.contains(' ') { format!("{prefix}: {}", line.trim_start()) } else { line };
     if bar.is_hidden() {
         eprintln!("{line}");
     } else {

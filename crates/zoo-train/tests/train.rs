@@ -4,7 +4,10 @@ use burn::prelude::*;
 use indicatif::ProgressBar;
 use zoo_data::{Dataset, DatasetInfo, Split};
 use zoo_models::{find, named_tensors};
-use zoo_train::{LrSchedule, OptimizerConfig, Tensors, TrainConfig, load_model, save_model, train};
+use zoo_train::{
+    FineTune, LrSchedule, OptimizerConfig, Tensors, TrainConfig, fine_tune, load_model, save_model,
+    train,
+};
 
 /// Two classes of 8×8 images: dark with a bright left half, or bright right half.
 fn toy_dataset() -> Dataset {
@@ -52,6 +55,7 @@ fn config() -> TrainConfig {
         schedule: LrSchedule::Cosine { warmup_epochs: 0.0 },
         shift: 1,
         max_steps: None,
+        fine_tune: FineTune::All,
     }
 }
 
@@ -175,4 +179,35 @@ fn collection_trains_only_the_selection_and_round_trips() {
     let path = dir.path().join("c.safetensors");
     collection.save(&path).unwrap();
     assert_eq!(Collection::load(&path).unwrap(), collection);
+}
+
+#[test]
+fn head_fine_tuning_changes_the_head_only_and_all_changes_the_body_too() {
+    let _rng = DEVICE_RNG.lock().unwrap();
+    let device = Device::flex();
+    let data = toy_dataset();
+    let spec = zoo_models::ArchSpec {
+        config: zoo_models::ArchConfig::Resnet(zoo_models::resnet::ResNetConfig {
+            widths: vec![4, 8, 8],
+            ..zoo_models::resnet::ResNetConfig::cifar(1)
+        }),
+        ..find("resnet8").unwrap().spec.with_io([1, 8, 8], 2)
+    };
+    let bar = ProgressBar::hidden();
+    let base = spec.init_seeded(1, &device);
+    let before = named_tensors(&base);
+    let changed = |mode: FineTune| -> Vec<String> {
+        let config = TrainConfig { epochs: 1, fine_tune: mode, ..config() };
+        let tuned = fine_tune(&spec, base.clone(), &data, &config, 2, &device, &bar).unwrap();
+        named_tensors(&tuned.model)
+            .into_iter()
+            .zip(&before)
+            .filter(|(after, before)| after.data != before.data)
+            .map(|(after, _)| after.name)
+            .collect()
+    };
+    assert_eq!(changed(FineTune::Head), ["fc.weight", "fc.bias"]);
+    let all = changed(FineTune::All);
+    assert!(all.contains(&"conv1.weight".to_string()), "{all:?}");
+    assert!(all.contains(&"bn1.running_mean".to_string()), "{all:?}");
 }

@@ -96,7 +96,7 @@ fn hints(report: &ImportReport, family: Family) -> Vec<String> {
             given.get(1).copied().unwrap_or(0)
         ));
     }
-    let head = zoo_import::head_names(family);
+    let head = family.head();
     if report.mismatched.iter().any(|m| head.contains(&m.0.as_str())) {
         out.push(format!(
             "the classifier ({}) differs: pass --num-classes to replace the head",
@@ -157,9 +157,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let replace_head = num_classes != base.num_classes || args.num_classes.is_some();
     let dict = zoo_import::read_state_dict(&args.file)?;
     let device = device(args.run.backend)?;
-    device.seed(args.run.seed);
-    let (model, report) =
-        zoo_import::import_into(&spec, &dict, ImportOptions { replace_head }, &device);
+    let options = ImportOptions { replace_head, seed: args.run.seed };
+    let (model, report) = zoo_import::import_into(&spec, &dict, options, &device);
     let info = info.unwrap_or_else(|| default_info(&spec, !report.head_replaced.is_empty()));
     let output = args.output.clone().unwrap_or_else(|| {
         PathBuf::from(format!("exports/models/{}.{}_imported.safetensors", spec.name, info.name))

@@ -75,6 +75,7 @@ impl Args {
             schedule: self.schedule,
             shift: self.shift,
             max_steps: self.max_steps,
+            fine_tune: None,
         };
         resolve_train(family, &TrainSection::default(), &section)
     }
@@ -113,7 +114,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         args.run.seed
     );
     let bar = progress::bar(0, &spec.name);
-    let card = train_base(&spec, &data, &config, args.run.seed, &device, &output, &bar)?;
+    let card = train_base(&spec, None, &data, &config, args.run.seed, &device, &output, &bar)?;
     bar.finish_and_clear();
     eprintln!(
         "{}: val {:.2}%, test {:.2}% in {:.1} s → {}",

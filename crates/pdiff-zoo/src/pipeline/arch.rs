@@ -1,12 +1,15 @@
 //! The stages of one architecture. Each reads its inputs from the zoo folder, so any stage can
 //! run after an interruption with exactly the inputs an uninterrupted run would have used.
 
-use anyhow::{Context, Result};
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
 use burn::prelude::Device;
 use pdiff::FittedPdiff;
 use std::cell::OnceCell;
 use zoo_data::{DataSource, Dataset, LoadOptions};
-use zoo_models::Model;
+use zoo_import::ImportOptions;
+use zoo_models::{ArchSpec, Model};
 use zoo_train::ModelCard;
 use zoo_train::collect::Collection;
 
@@ -91,8 +94,13 @@ impl<'a> ArchRun<'a> {
         let spec =
             variant.spec.with_io([info.channels, info.height, info.width], info.num_classes());
         let bar = progress::bar(0, &format!("{} train", self.plan.name));
+        let base = match &self.plan.base {
+            Some(path) => Some(self.import_base(&spec, path)?),
+            None => None,
+        };
         let card = train_base(
             &spec,
+            base,
             data,
             &self.plan.train,
             self.seed(),
@@ -106,6 +114,31 @@ impl<'a> ArchRun<'a> {
             self.plan.name, card.val_accuracy, card.test_accuracy
         ));
         Ok(serde_json::json!({ "val": card.val_accuracy, "test": card.test_accuracy }))
+    }
+
+    /// The pretrained weights at `path` in `spec` (the dataset's input and classes); a head
+    /// for another class count is replaced, any other difference is an error.
+    fn import_base(&self, spec: &ArchSpec, path: &Path) -> Result<Model> {
+        let dict = zoo_import::read_state_dict(path)?;
+        let options = ImportOptions { replace_head: true, seed: self.seed() };
+        let (model, report) = zoo_import::import_into(spec, &dict, options, self.device);
+        if !report.is_clean() {
+            bail!(
+                "the weights in {} do not fit {} with input {:?}: {}\n{}",
+                path.display(),
+                spec.name,
+                spec.input,
+                report.counts(),
+                report.problems().join("\n")
+            );
+        }
+        self.log.line(&format!(
+            "{}: imported {} ({})",
+            self.plan.name,
+            path.display(),
+            report.counts()
+        ));
+        Ok(model)
     }
 
     fn collect(&mut self) -> Result<serde_json::Value> {

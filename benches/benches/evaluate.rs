@@ -7,6 +7,10 @@
 //!   segments from the first one owning a selected parameter run; the cache is built once,
 //!   outside the measurement, as `score_members` uses it).
 //!
+//! - `score_members/threads_{1,2}`: `zoo_train::members::MemberBase::score` over 16 members on
+//!   the validation and the test split (2,000 images per member, as the sample stage scores
+//!   them), on one thread or two; one element = one member.
+//!
 //! The selection is the default one (last two normalization layers); the vectors are the
 //! network's own values plus small deterministic perturbations. One iteration = one member.
 //! Run: `cargo bench -p pdiff-zoo-benches --bench evaluate`.
@@ -17,6 +21,7 @@ use burn::prelude::*;
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use zoo_data::{DataSource, LoadOptions};
 use zoo_models::selection::Selection;
+use zoo_train::members::MemberBase;
 use zoo_train::prefix::{PrefixCache, cut_for};
 use zoo_train::{Tensors, evaluate};
 
@@ -75,6 +80,25 @@ fn splice_evaluate(c: &mut Criterion) {
     group.bench_function("prefix_cache_build", |b| {
         b.iter(|| PrefixCache::new(&model, &test, cut, &device).len())
     });
+    group.finish();
+
+    let val = PrefixCache::new(&model, &Tensors::new(&data.val, &data.info), cut, &device);
+    let flat: Vec<f32> = vectors.concat();
+    let mut group = c.benchmark_group("score_members");
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(20))
+        .throughput(Throughput::Elements(MEMBERS as u64));
+    for threads in [1, 2] {
+        group.bench_function(format!("threads_{threads}"), |b| {
+            b.iter(|| {
+                let base = MemberBase { arch: ARCH, model: &model, layout: &layout };
+                base.score(&flat, &val, &cache, threads, |_| {}).unwrap().len()
+            })
+        });
+    }
     group.finish();
 }
 

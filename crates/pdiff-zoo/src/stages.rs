@@ -13,8 +13,11 @@ use serde::{Deserialize, Serialize};
 use zoo_data::Dataset;
 use zoo_models::{ArchSpec, Model};
 use zoo_train::collect::{CollectConfig, Collection, collect};
-use zoo_train::compare::{Comparison, compare, matched_noise_sigma, noise_added};
-use zoo_train::members::score_members;
+use zoo_train::compare::{
+    Comparison, NoiseCalibration, NoiseDirections, Scored, calibrate_sigma, compare,
+    matched_noise_sigma,
+};
+use zoo_train::members::MemberBase;
 use zoo_train::metrics::{ErrorSet, Summary, mean, nearest_neighbour_iou};
 use zoo_train::prefix::cut_for;
 use zoo_train::{ModelCard, PrefixCache, Tensors, TrainConfig, save_model, train};
@@ -140,6 +143,16 @@ pub struct GenerateSettings {
     pub seed: u64,
 }
 
+/// Noise-added members evaluated per calibration probe (on the validation split only).
+const NOISE_PROBE_MEMBERS: usize = 20;
+
+impl GenerateSettings {
+    /// Seed of the noise-added baseline.
+    fn noise_seed(&self) -> u64 {
+        self.seed.wrapping_add(1)
+    }
+}
+
 /// Generated members, the noise-added baseline and their comparison with the trained ones.
 pub struct Generation {
     /// The N generated vectors with their scores (a collection of the same layout).
@@ -186,20 +199,46 @@ pub fn generate(
     // Members are scored on validation and test only: no prefix pass over the training split.
     let cache = |split| PrefixCache::new(model, &Tensors::new(split, &data.info), cut, device);
     let (val, test) = (cache(&data.val), cache(&data.test));
-    bar.set_length(2 * n as u64);
-    let score = |vectors: &[f32], offset: usize| {
-        score_members(&trained.arch, model, &trained.layout, vectors, &val, &test, |i| {
-            bar.set_position((offset + i) as u64)
-        })
-        .context("splicing generated parameters into the network")
-    };
-    let scores = score(&generated, 0)?;
-    let sigma = matched_noise_sigma(trained, &generated);
-    let noise = noise_added(trained, sigma, n, settings.seed.wrapping_add(1));
-    let noise_scores = score(&noise, n)?;
+    let base = MemberBase { arch: &trained.arch, model, layout: &trained.layout };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let splice = "splicing generated parameters into the network";
+    bar.set_length(3 * n as u64);
+    let progress = |offset: usize| move |i: usize| bar.set_position((offset + i) as u64);
+    let scores = base.score(&generated, &val, &test, threads, progress(0)).context(splice)?;
+
+    // The noise-added baseline at the generated members' mean validation accuracy.
+    let target = mean(&scores.iter().map(|s| s.val).collect::<Vec<_>>());
+    let directions = NoiseDirections::new(trained, n, settings.noise_seed());
+    let equal_l2_sigma = matched_noise_sigma(trained, &generated);
+    let probe_rows = directions.probe_rows(NOISE_PROBE_MEMBERS);
+    bar.set_message("calibrating the noise-added baseline");
+    let (sigma, probes) = calibrate_sigma(equal_l2_sigma, target, |sigma| {
+        let vectors = directions.members(trained, sigma, &probe_rows);
+        let evaluations = base.evaluate(&vectors, &[&val], threads, |_| {})?;
+        Ok::<f64, zoo_train::TrainError>(mean(
+            &evaluations.iter().map(|e| e[0].accuracy).collect::<Vec<_>>(),
+        ))
+    })
+    .context(splice)?;
+    bar.set_message("");
+    let noise = directions.all(trained, sigma);
+    let noise_scores = base.score(&noise, &val, &test, threads, progress(n)).context(splice)?;
+    let equal_l2 = base
+        .evaluate(&directions.all(trained, equal_l2_sigma), &[&test], threads, progress(2 * n))
+        .context(splice)?;
+    let equal_l2_predictions: Vec<Vec<u16>> =
+        equal_l2.into_iter().map(|mut e| e.remove(0).predictions).collect();
     let evaluate_seconds = started.elapsed().as_secs_f64();
-    let labels = &data.test.labels;
-    let comparison = compare(trained, labels, &generated, &scores, &noise, &noise_scores, sigma);
+    let calibration = NoiseCalibration { target_val_mean: target, probes, equal_l2_sigma };
+    let comparison = compare(
+        trained,
+        &data.test.labels,
+        Scored { vectors: &generated, scores: &scores },
+        Scored { vectors: &noise, scores: &noise_scores },
+        sigma,
+        calibration,
+        &equal_l2_predictions,
+    );
     let as_collection =
         |params: Vec<f32>, scores: Vec<zoo_train::members::MemberScore>, info| Collection {
             arch: trained.arch.clone(),
@@ -213,7 +252,7 @@ pub fn generate(
     let info = |source: &str| {
         serde_json::json!({
             "source": source, "sampler": format!("{:?}", settings.sampler),
-            "seed": settings.seed, "noise_sigma": sigma,
+            "seed": settings.seed, "noise_seed": settings.noise_seed(), "noise_sigma": sigma,
         })
     };
     Ok(Generation {

@@ -122,10 +122,18 @@ impl ConvNextBlock {
     /// # Shapes
     /// - input and output: `[batch, dim, h, w]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let y = self.conv_dw.forward(x.clone()).permute([0, 2, 3, 1]); // [batch, h, w, dim]
+        self.forward_rest(self.conv_dw.forward(x.clone()), x)
+    }
+
+    /// The block after its depthwise convolution: `shortcut + γ · mlp(norm(main))`.
+    ///
+    /// # Shapes
+    /// - `main` (the depthwise convolution's output), `shortcut` and output: `[batch, dim, h, w]`
+    pub fn forward_rest(&self, main: Tensor<4>, shortcut: Tensor<4>) -> Tensor<4> {
+        let y = main.permute([0, 2, 3, 1]); // [batch, h, w, dim]
         let y = self.mlp.fc2.forward(gelu(self.mlp.fc1.forward(self.norm.forward(y))));
         let y = y * self.gamma.val().unsqueeze::<4>();
-        x + y.permute([0, 3, 1, 2])
+        shortcut + y.permute([0, 3, 1, 2])
     }
 }
 
@@ -162,7 +170,10 @@ pub struct ConvNext {
 enum Step<'a> {
     Stem,
     Downsample(&'a (LayerNorm2d, Conv2d)),
-    Block(&'a ConvNextBlock),
+    /// A block's depthwise convolution (its output and the shortcut go on).
+    BlockEntry(&'a ConvNextBlock),
+    /// The rest of a block.
+    BlockRest(&'a ConvNextBlock),
     Head,
 }
 
@@ -176,14 +187,19 @@ impl ConvNext {
             }
             for (b, block) in stage.blocks.iter().enumerate() {
                 let name = format!("stages.{s}.blocks.{b}");
-                steps.push((Segment::new(&name, [&name]), Step::Block(block)));
+                let conv = format!("{name}.conv_dw");
+                steps.push((Segment::new(&conv, [&conv]), Step::BlockEntry(block)));
+                let rest = ["norm", "mlp", "gamma"].map(|p| format!("{name}.{p}"));
+                steps.push((Segment::new(&name, rest), Step::BlockRest(block)));
             }
         }
         steps.push((Segment::new("head", ["head"]), Step::Head));
         steps
     }
 
-    /// The forward pass as a chain: `stem`, each downsampling and block, `head`.
+    /// The forward pass as a chain: `stem`, each downsampling, two segments per block (its
+    /// depthwise convolution `stages.3.blocks.2.conv_dw`, then the rest `stages.3.blocks.2`),
+    /// `head`. A subset starting at a block's `norm` leaves the convolution in the prefix.
     pub fn segments(&self) -> Vec<Segment> {
         self.steps().into_iter().map(|(segment, _)| segment).collect()
     }
@@ -196,7 +212,14 @@ impl ConvNext {
             Step::Downsample((norm, conv)) => {
                 Activation::Maps(conv.forward(norm.forward(x.maps())))
             }
-            Step::Block(block) => Activation::Maps(block.forward(x.maps())),
+            Step::BlockEntry(block) => {
+                let x = x.maps();
+                Activation::Residual { main: block.conv_dw.forward(x.clone()), shortcut: x }
+            }
+            Step::BlockRest(block) => {
+                let (main, shortcut) = x.residual();
+                Activation::Maps(block.forward_rest(main, shortcut))
+            }
             Step::Head => {
                 let pooled = global_avg_pool(x.maps());
                 Activation::Flat(self.head.fc.forward(self.head.norm.forward(pooled)))

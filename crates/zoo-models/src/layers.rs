@@ -60,7 +60,10 @@ pub fn global_avg_pool(x: Tensor<4>) -> Tensor<2> {
     x.mean_dim(3).mean_dim(2).reshape([batch, channels])
 }
 
-/// The value flowing between two segments of a network: feature maps, tokens or logits.
+/// The value flowing between two segments of a network: feature maps, tokens, logits, or a
+/// residual block cut after its first frozen layers.
+// An activation moves a few times per forward pass; boxing the two-tensor variant buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Activation {
     /// Feature maps `[batch, channels, height, width]`.
@@ -69,6 +72,14 @@ pub enum Activation {
     Tokens(Tensor<3>),
     /// Flat features or logits `[batch, features]`.
     Flat(Tensor<2>),
+    /// Inside a residual block: the main path so far and the shortcut, both
+    /// `[batch, channels, height, width]` (their channels may differ).
+    Residual {
+        /// The main path after the block's first layers.
+        main: Tensor<4>,
+        /// What the block adds back at its end.
+        shortcut: Tensor<4>,
+    },
 }
 
 impl Activation {
@@ -96,10 +107,19 @@ impl Activation {
         }
     }
 
-    /// The shape of the activation.
+    /// `(main, shortcut)` of a cut residual block; panics if the segment chain is mis-wired
+    /// (a programming error).
+    pub fn residual(self) -> (Tensor<4>, Tensor<4>) {
+        match self {
+            Activation::Residual { main, shortcut } => (main, shortcut),
+            other => panic!("expected a cut residual block, got {}", other.kind()),
+        }
+    }
+
+    /// The shape of the activation (of the main path for a cut residual block).
     pub fn dims(&self) -> Vec<usize> {
         match self {
-            Activation::Maps(x) => x.dims().to_vec(),
+            Activation::Maps(x) | Activation::Residual { main: x, .. } => x.dims().to_vec(),
             Activation::Tokens(x) => x.dims().to_vec(),
             Activation::Flat(x) => x.dims().to_vec(),
         }
@@ -107,11 +127,21 @@ impl Activation {
 
     /// Rows `start..end` of the batch.
     pub fn slice_batch(&self, start: usize, end: usize) -> Activation {
-        match self {
-            Activation::Maps(x) => Activation::Maps(x.clone().slice(start..end)),
-            Activation::Tokens(x) => Activation::Tokens(x.clone().slice(start..end)),
-            Activation::Flat(x) => Activation::Flat(x.clone().slice(start..end)),
-        }
+        self.clone().map_batch(
+            |x| x.slice(start..end),
+            |x| x.slice(start..end),
+            |x| x.slice(start..end),
+        )
+    }
+
+    /// The rows at `index`, in that order, on `device`.
+    pub fn select_rows(&self, index: Tensor<1, Int>, device: &Device) -> Activation {
+        let index = index.to_device(device);
+        self.clone().map_batch(
+            |x| x.to_device(device).select(0, index.clone()),
+            |x| x.to_device(device).select(0, index.clone()),
+            |x| x.to_device(device).select(0, index.clone()),
+        )
     }
 
     /// Concatenates activations of the same kind along the batch axis.
@@ -126,16 +156,36 @@ impl Activation {
             Some(Activation::Flat(_)) => {
                 Activation::Flat(Tensor::cat(parts.into_iter().map(Self::flat).collect(), 0))
             }
+            Some(Activation::Residual { .. }) => {
+                let (main, shortcut) = parts.into_iter().map(Self::residual).unzip();
+                Activation::Residual {
+                    main: Tensor::cat(main, 0),
+                    shortcut: Tensor::cat(shortcut, 0),
+                }
+            }
             None => panic!("Activation::cat needs at least one part"),
         }
     }
 
     /// Moves the activation to a device.
     pub fn to_device(self, device: &Device) -> Activation {
+        self.map_batch(|x| x.to_device(device), |x| x.to_device(device), |x| x.to_device(device))
+    }
+
+    /// Applies a batch-wise operation to every tensor of the activation, by rank.
+    fn map_batch(
+        self,
+        maps: impl Fn(Tensor<4>) -> Tensor<4>,
+        tokens: impl Fn(Tensor<3>) -> Tensor<3>,
+        flat: impl Fn(Tensor<2>) -> Tensor<2>,
+    ) -> Activation {
         match self {
-            Activation::Maps(x) => Activation::Maps(x.to_device(device)),
-            Activation::Tokens(x) => Activation::Tokens(x.to_device(device)),
-            Activation::Flat(x) => Activation::Flat(x.to_device(device)),
+            Activation::Maps(x) => Activation::Maps(maps(x)),
+            Activation::Tokens(x) => Activation::Tokens(tokens(x)),
+            Activation::Flat(x) => Activation::Flat(flat(x)),
+            Activation::Residual { main, shortcut } => {
+                Activation::Residual { main: maps(main), shortcut: maps(shortcut) }
+            }
         }
     }
 
@@ -144,6 +194,7 @@ impl Activation {
             Activation::Maps(_) => "feature maps",
             Activation::Tokens(_) => "tokens",
             Activation::Flat(_) => "flat features",
+            Activation::Residual { .. } => "a cut residual block",
         }
     }
 }

@@ -167,10 +167,20 @@ impl ResNet {
         })
     }
 
-    /// The forward pass as a chain: `stem`, one segment per residual block, `head`.
+    /// The forward pass as a chain: `stem`, two segments per residual block, `head`.
+    ///
+    /// A block splits after its first convolution: `layer3.0.conv1` runs `conv1` and the
+    /// shortcut (owning `conv1` and `downsample`), `layer3.0` the rest from `bn1` on. When the
+    /// p-diff subset starts at a block's `bn1` (the default for every ResNet), the
+    /// convolutions before it are part of the shared prefix.
     pub fn segments(&self) -> Vec<Segment> {
         let mut segments = vec![Segment::new("stem", ["conv1", "bn1"])];
-        segments.extend(self.blocks().map(|(name, _)| Segment::new(&name, [&name])));
+        for (name, _) in self.blocks() {
+            let entry = ["conv1", "downsample"].map(|p| format!("{name}.{p}"));
+            let rest = ["bn1", "conv2", "bn2", "conv3", "bn3"].map(|p| format!("{name}.{p}"));
+            segments.push(Segment::new(&format!("{name}.conv1"), entry));
+            segments.push(Segment::new(&name, rest));
+        }
         segments.push(Segment::new("head", ["fc"]));
         segments
     }
@@ -185,9 +195,15 @@ impl ResNet {
                 None => x,
             };
             Activation::Maps(x)
-        } else if index <= blocks {
-            let (_, block) = self.blocks().nth(index - 1).expect("block index in range");
-            Activation::Maps(block.forward(x.maps()))
+        } else if index <= 2 * blocks {
+            let (_, block) = self.blocks().nth((index - 1) / 2).expect("block index in range");
+            if index % 2 == 1 {
+                let (main, shortcut) = block.forward_entry(x.maps());
+                Activation::Residual { main, shortcut }
+            } else {
+                let (main, shortcut) = x.residual();
+                Activation::Maps(block.forward_rest(main, shortcut))
+            }
         } else {
             Activation::Flat(self.fc.forward(global_avg_pool(x.maps())))
         }
@@ -270,16 +286,31 @@ impl ResidualBlock {
     /// # Shapes
     /// - input: `[batch, in_planes, h, w]`, output: `[batch, out_planes, h / stride, w / stride]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let identity = match &self.downsample {
+        let (main, shortcut) = self.forward_entry(x);
+        self.forward_rest(main, shortcut)
+    }
+
+    /// The block up to its first normalization: `(conv1(x), shortcut(x))`.
+    ///
+    /// # Shapes
+    /// - input: `[batch, in_planes, h, w]`; main: `[batch, width, h', w']` (basic: h' = h /
+    ///   stride; bottleneck: h' = h), shortcut: `[batch, out_planes, h / stride, w / stride]`
+    pub fn forward_entry(&self, x: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
+        let shortcut = match &self.downsample {
             Some((conv, bn)) => bn.forward(conv.forward(x.clone())),
             None => x.clone(),
         };
-        let out = relu(self.bn1.forward(self.conv1.forward(x)));
+        (self.conv1.forward(x), shortcut)
+    }
+
+    /// The rest of the block, from `bn1` on, given [`ResidualBlock::forward_entry`]'s output.
+    pub fn forward_rest(&self, main: Tensor<4>, shortcut: Tensor<4>) -> Tensor<4> {
+        let out = relu(self.bn1.forward(main));
         let out = self.bn2.forward(self.conv2.forward(out));
         let out = match (&self.conv3, &self.bn3) {
             (Some(conv3), Some(bn3)) => bn3.forward(conv3.forward(relu(out))),
             _ => out,
         };
-        relu(out + identity)
+        relu(out + shortcut)
     }
 }

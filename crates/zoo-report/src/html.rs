@@ -159,23 +159,29 @@ fn overview(out: &mut String, input: &ReportInput) {
     out.push_str(
         "<h3>Diversity</h3>\n<p class=\"note\">Mean IoU of error sets (lower = more different \
          predictions). Max-IoU columns: each member's highest IoU to any trained checkpoint, \
-         averaged over the group.</p>\n<div class=\"scroll\"><table>\n<thead><tr><th>arch</th>\
+         averaged over the group. The noise-added members are matched to the generated ones in \
+         mean validation accuracy; those at equal L2 sit as far from the trained vectors as the \
+         generated ones.</p>\n<div class=\"scroll\"><table>\n<thead><tr><th>arch</th>\
          <th>trained ↔ trained</th><th>generated ↔ generated</th><th>generated ↔ trained</th>\
-         <th>max-IoU generated</th><th>max-IoU noise-added</th><th>max-IoU trained (nearest other)</th>\
-         </tr></thead>\n<tbody>\n",
+         <th>max-IoU generated</th><th>max-IoU noise-added</th><th>max-IoU noise at equal L2</th>\
+         <th>max-IoU trained (nearest other)</th></tr></thead>\n<tbody>\n",
     );
     for arch in m.archs() {
         let Some(ArchSummary { diversity: d, .. }) = m.summary.get(&arch) else { continue };
         let _ = writeln!(
             out,
             "<tr><th class=\"rowhead\">{}</th><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td>\
-             <td><b>{:.3}</b></td><td>{:.3}</td><td>{:.3}</td></tr>",
+             <td><b>{:.3}</b></td><td>{:.3}</td>{}<td>{:.3}</td></tr>",
             esc(&arch),
             d.trained_iou_mean,
             d.generated_iou_mean,
             d.cross_iou_mean,
             d.max_iou_to_trained_mean,
             d.noise_max_iou_to_trained_mean,
+            match d.noise_equal_l2_max_iou_to_trained_mean {
+                Some(v) => format!("<td>{v:.3}</td>"),
+                None => "<td class=\"na\">—</td>".to_string(),
+            },
             d.trained_nn_iou_mean
         );
     }

@@ -187,6 +187,11 @@ pub struct Diversity {
     pub noise_max_iou_to_trained_mean: f64,
     /// Mean over trained checkpoints of the max IoU to any *other* trained checkpoint.
     pub trained_nn_iou_mean: f64,
+    /// Mean max-IoU to the trained set of noise-added members placed at the generated
+    /// members' L2 distance from the trained set (the stricter comparison at equal distance;
+    /// `noise_added` is matched in accuracy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise_equal_l2_max_iou_to_trained_mean: Option<f64>,
 }
 
 /// A manifest that cannot be read, written or merged.

@@ -1,6 +1,12 @@
 //! The evidence p-diff is judged by (METHOD §4–5): accuracy of trained, generated and
 //! noise-added members side by side, and how different they are (IoU of error sets, L2 to
 //! the nearest trained vector).
+//!
+//! The noise-added baseline is trained vectors plus Gaussian noise whose scale is chosen so
+//! that its mean **validation** accuracy equals the generated members' ([`calibrate_sigma`]):
+//! the paper's comparison at equal accuracy. A second set at the generated members' L2
+//! distance from the trained set is scored on the test split only, for the stricter
+//! comparison at equal distance.
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -42,6 +48,10 @@ pub struct Diversity {
     pub generated_l2_to_trained_mean: f64,
     /// Mean L2 distance of noise-added vectors to the nearest trained vector.
     pub noise_l2_to_trained_mean: f64,
+    /// Mean max-IoU to the trained set of noise-added members placed at the generated
+    /// members' mean L2 distance from the trained set (σ = [`NoiseCalibration::equal_l2_sigma`]).
+    #[serde(default)]
+    pub noise_equal_l2_max_iou_to_trained_mean: f64,
 }
 
 /// One member in the comparison.
@@ -72,6 +82,9 @@ pub struct Comparison {
     pub noise_added: GroupSummary,
     /// Std of the Gaussian noise of the baseline.
     pub noise_sigma: f64,
+    /// How `noise_sigma` was found.
+    #[serde(default)]
+    pub noise_calibration: NoiseCalibration,
     /// Diversity.
     pub diversity: Diversity,
     /// Every member.
@@ -79,21 +92,130 @@ pub struct Comparison {
 }
 
 /// Noise std that puts noise-added vectors as far from the trained set as the generated
-/// ones are (mean nearest-trained L2 distance spread over P coordinates), so the baseline
-/// is compared at equal distance.
+/// ones are (mean nearest-trained L2 distance spread over P coordinates).
 pub fn matched_noise_sigma(trained: &Collection, generated: &[f32]) -> f64 {
     let p = trained.layout.len();
     mean(&l2_to_nearest(generated, &trained.params, p)) / (p as f64).sqrt()
 }
 
-/// `n` noise-added vectors: trained row `i mod K` plus N(0, σ²) per value.
-pub fn noise_added(trained: &Collection, sigma: f64, n: usize, seed: u64) -> Vec<f32> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let normal = Normal::new(0.0, sigma.max(0.0)).expect("finite sigma");
-    (0..n)
-        .flat_map(|i| trained.row(i % trained.len()).to_vec())
-        .map(|v| v + normal.sample(&mut rng) as f32)
-        .collect()
+/// The draws of a noise-added group: member `i` is trained row `parents[i]` plus σ · `z_i`
+/// (`z_i` standard normal), so groups at different σ share parents and directions and their
+/// accuracy falls smoothly with σ (common random numbers).
+#[derive(Debug, Clone)]
+pub struct NoiseDirections {
+    parents: Vec<usize>,
+    z: Vec<f32>,
+}
+
+impl NoiseDirections {
+    /// `n` members over the K rows of `trained` (parents spread evenly: row ⌊i·K/n⌋).
+    pub fn new(trained: &Collection, n: usize, seed: u64) -> Self {
+        let (k, p) = (trained.len(), trained.layout.len());
+        let mut rng = StdRng::seed_from_u64(seed);
+        let normal = Normal::new(0.0f32, 1.0).expect("unit normal");
+        let parents = (0..n).map(|i| i * k / n.max(1)).collect();
+        let z = (0..n * p).map(|_| normal.sample(&mut rng)).collect();
+        Self { parents, z }
+    }
+
+    /// Number of members.
+    pub fn len(&self) -> usize {
+        self.parents.len()
+    }
+
+    /// Whether there are no members.
+    pub fn is_empty(&self) -> bool {
+        self.parents.is_empty()
+    }
+
+    /// Members `rows` at noise scale `sigma`, row-major.
+    pub fn members(&self, trained: &Collection, sigma: f64, rows: &[usize]) -> Vec<f32> {
+        let p = trained.layout.len();
+        let mut out = Vec::with_capacity(rows.len() * p);
+        for &i in rows {
+            let z = &self.z[i * p..(i + 1) * p];
+            out.extend(
+                trained.row(self.parents[i]).iter().zip(z).map(|(v, z)| v + sigma as f32 * z),
+            );
+        }
+        out
+    }
+
+    /// Every member at noise scale `sigma`.
+    pub fn all(&self, trained: &Collection, sigma: f64) -> Vec<f32> {
+        self.members(trained, sigma, &(0..self.len()).collect::<Vec<_>>())
+    }
+
+    /// About `count` members spread evenly over the group, for calibration probes.
+    pub fn probe_rows(&self, count: usize) -> Vec<usize> {
+        let step = self.len().div_ceil(count.max(1)).max(1);
+        (0..self.len()).step_by(step).collect()
+    }
+}
+
+/// How the noise scale of the baseline was chosen.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NoiseCalibration {
+    /// Mean validation accuracy of the generated members: what the baseline is matched to.
+    pub target_val_mean: f64,
+    /// Each probe: `[σ, mean validation accuracy of the probe members]`, in order.
+    pub probes: Vec<[f64; 2]>,
+    /// The σ that puts noise-added vectors at the generated members' L2 distance.
+    pub equal_l2_sigma: f64,
+}
+
+/// Bisection rounds of [`calibrate_sigma`] after the bracket is found.
+const BISECTIONS: usize = 4;
+/// Doublings or halvings [`calibrate_sigma`] tries while bracketing.
+const MAX_BRACKET_STEPS: usize = 10;
+
+/// Finds σ at which `accuracy(σ)` (mean validation accuracy of noise-added members, falling
+/// as σ grows) meets `target`: from `start`, doubles or halves σ until the target is
+/// bracketed, then bisects in log σ. Returns the probed σ nearest the target and every probe
+/// `[σ, accuracy]`. When even the smallest σ tried stays below the target (generated members
+/// beat the trained ones), that σ is returned; when the largest stays above it, the largest.
+pub fn calibrate_sigma<E>(
+    start: f64,
+    target: f64,
+    mut accuracy: impl FnMut(f64) -> Result<f64, E>,
+) -> Result<(f64, Vec<[f64; 2]>), E> {
+    let mut probes: Vec<[f64; 2]> = Vec::new();
+    let mut probe = |sigma: f64, probes: &mut Vec<[f64; 2]>| -> Result<bool, E> {
+        let a = accuracy(sigma)?;
+        probes.push([sigma, a]);
+        Ok(a >= target)
+    };
+    let start = if start.is_finite() && start > 0.0 { start } else { 1e-3 };
+    // `low` keeps accuracy ≥ target, `high` falls below it.
+    let (mut low, mut high) = (None, None);
+    let mut sigma = start;
+    for _ in 0..=MAX_BRACKET_STEPS {
+        if probe(sigma, &mut probes)? {
+            low = Some(sigma);
+            if high.is_some() {
+                break;
+            }
+            sigma *= 2.0;
+        } else {
+            high = Some(sigma);
+            if low.is_some() {
+                break;
+            }
+            sigma /= 2.0;
+        }
+    }
+    if let (Some(mut lo), Some(mut hi)) = (low, high) {
+        for _ in 0..BISECTIONS {
+            let mid = (lo * hi).sqrt();
+            if probe(mid, &mut probes)? { lo = mid } else { hi = mid }
+        }
+    }
+    let best = probes
+        .iter()
+        .min_by(|a, b| (a[1] - target).abs().total_cmp(&(b[1] - target).abs()))
+        .map(|p| p[0])
+        .unwrap_or(start);
+    Ok((best, probes))
 }
 
 fn group(scores: &[MemberScore]) -> GroupSummary {
@@ -102,15 +224,26 @@ fn group(scores: &[MemberScore]) -> GroupSummary {
     GroupSummary { val: Summary::of(&val), test: Summary::of(&test) }
 }
 
+/// A group of members: their vectors (row-major) and scores.
+#[derive(Debug, Clone, Copy)]
+pub struct Scored<'a> {
+    /// N × P vectors.
+    pub vectors: &'a [f32],
+    /// One score per vector.
+    pub scores: &'a [MemberScore],
+}
+
 /// Compares generated and noise-added members (already scored) with the trained collection.
+/// `equal_l2_predictions` are the test predictions of the noise-added members at
+/// `calibration.equal_l2_sigma`.
 pub fn compare(
     trained: &Collection,
     labels: &[u16],
-    generated: &[f32],
-    generated_scores: &[MemberScore],
-    noise: &[f32],
-    noise_scores: &[MemberScore],
+    generated: Scored,
+    noise: Scored,
     noise_sigma: f64,
+    calibration: NoiseCalibration,
+    equal_l2_predictions: &[Vec<u16>],
 ) -> Comparison {
     let p = trained.layout.len();
     let trained_sets: Vec<ErrorSet> =
@@ -118,13 +251,15 @@ pub fn compare(
     let sets = |scores: &[MemberScore]| -> Vec<ErrorSet> {
         scores.iter().map(|s| ErrorSet::new(&s.test_predictions, labels)).collect()
     };
-    let generated_sets = sets(generated_scores);
-    let noise_sets = sets(noise_scores);
+    let generated_sets = sets(generated.scores);
+    let noise_sets = sets(noise.scores);
+    let equal_l2_sets: Vec<ErrorSet> =
+        equal_l2_predictions.iter().map(|pr| ErrorSet::new(pr, labels)).collect();
     let gen_max = max_iou_to(&generated_sets, &trained_sets);
     let noise_max = max_iou_to(&noise_sets, &trained_sets);
     let trained_nn = nearest_neighbour_iou(&trained_sets);
-    let gen_l2 = l2_to_nearest(generated, &trained.params, p);
-    let noise_l2 = l2_to_nearest(noise, &trained.params, p);
+    let gen_l2 = l2_to_nearest(generated.vectors, &trained.params, p);
+    let noise_l2 = l2_to_nearest(noise.vectors, &trained.params, p);
     let trained_l2: Vec<f64> = (0..trained.len())
         .map(|k| {
             let others: Vec<f32> = (0..trained.len())
@@ -158,17 +293,18 @@ pub fn compare(
             });
         }
     };
-    push("generated", generated_scores, &gen_max, &gen_l2);
-    push("noise_added", noise_scores, &noise_max, &noise_l2);
+    push("generated", generated.scores, &gen_max, &gen_l2);
+    push("noise_added", noise.scores, &noise_max, &noise_l2);
 
     Comparison {
         trained: GroupSummary {
             val: Summary::of(&trained.val_accuracy),
             test: Summary::of(&trained.test_accuracy),
         },
-        generated: group(generated_scores),
-        noise_added: group(noise_scores),
+        generated: group(generated.scores),
+        noise_added: group(noise.scores),
         noise_sigma,
+        noise_calibration: calibration,
         diversity: Diversity {
             trained_iou_mean: mean_pairwise_iou(&trained_sets),
             generated_iou_mean: mean_pairwise_iou(&generated_sets),
@@ -178,7 +314,80 @@ pub fn compare(
             trained_nn_iou_mean: mean(&trained_nn),
             generated_l2_to_trained_mean: mean(&gen_l2),
             noise_l2_to_trained_mean: mean(&noise_l2),
+            noise_equal_l2_max_iou_to_trained_mean: mean(&max_iou_to(
+                &equal_l2_sets,
+                &trained_sets,
+            )),
         },
         members,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zoo_models::{ParamLayout, TensorInfo, TensorKind};
+
+    fn collection(k: usize, p: usize) -> Collection {
+        let tensor = TensorInfo { name: "w".into(), shape: vec![p], kind: TensorKind::Param };
+        Collection {
+            arch: "toy".into(),
+            layout: ParamLayout { tensors: vec![tensor] },
+            params: (0..k * p).map(|i| i as f32).collect(),
+            val_accuracy: vec![0.0; k],
+            test_accuracy: vec![0.0; k],
+            test_predictions: vec![Vec::new(); k],
+            info: serde_json::Value::Null,
+        }
+    }
+
+    #[test]
+    fn calibration_meets_a_monotone_target_and_records_every_probe() {
+        let mut calls = 0;
+        let (sigma, probes) = calibrate_sigma(0.1, 95.0, |s| {
+            calls += 1;
+            Ok::<_, ()>(100.0 - 10.0 * s)
+        })
+        .unwrap();
+        assert!((sigma - 0.5).abs() < 0.02, "σ {sigma}");
+        assert_eq!(probes.len(), calls);
+        assert_eq!(probes.len(), 4 + BISECTIONS, "0.1, 0.2, 0.4, 0.8, then bisections");
+        assert!(probes.iter().all(|[s, a]| (a - (100.0 - 10.0 * s)).abs() < 1e-12));
+    }
+
+    #[test]
+    fn calibration_from_above_and_unreachable_targets() {
+        // Start too large: halves until the accuracy reaches the target.
+        let (sigma, _) = calibrate_sigma(8.0, 95.0, |s| Ok::<_, ()>(100.0 - 10.0 * s)).unwrap();
+        assert!((sigma - 0.5).abs() < 0.02, "σ {sigma}");
+        // Generated better than any noise: the smallest σ tried.
+        let (sigma, probes) = calibrate_sigma(1.0, 101.0, |s| Ok::<_, ()>(100.0 - s)).unwrap();
+        assert_eq!(probes.len(), MAX_BRACKET_STEPS + 1);
+        assert_eq!(sigma, 1.0 / 1024.0);
+        // A non-positive start (all generated vectors on the trained ones) still probes.
+        let (sigma, _) = calibrate_sigma(0.0, 95.0, |s| Ok::<_, ()>(100.0 - 10.0 * s)).unwrap();
+        assert!((sigma - 0.5).abs() < 0.03, "σ {sigma}");
+        // Errors of a probe stop the calibration.
+        assert_eq!(calibrate_sigma(1.0, 90.0, |_| Err::<f64, _>("splice")), Err("splice"));
+    }
+
+    #[test]
+    fn noise_directions_are_shared_across_scales() {
+        let trained = collection(10, 3);
+        let directions = NoiseDirections::new(&trained, 5, 7);
+        assert_eq!(directions.len(), 5);
+        // σ = 0 gives the parents, spread evenly over the trained rows.
+        let parents: Vec<f32> =
+            [0, 2, 4, 6, 8].iter().flat_map(|&k| trained.row(k).to_vec()).collect();
+        assert_eq!(directions.all(&trained, 0.0), parents);
+        // The displacement is linear in σ, with the same direction at every scale.
+        let one = directions.all(&trained, 1.0);
+        let half = directions.all(&trained, 0.5);
+        for ((a, b), p) in one.iter().zip(&half).zip(&parents) {
+            assert!(((a - p) - 2.0 * (b - p)).abs() < 1e-5);
+        }
+        assert_eq!(directions.members(&trained, 1.0, &[3]), one[9..12].to_vec());
+        assert_eq!(directions.probe_rows(2), vec![0, 3]);
+        assert_eq!(NoiseDirections::new(&trained, 5, 7).all(&trained, 1.0), one, "seeded");
     }
 }

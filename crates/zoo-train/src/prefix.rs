@@ -56,13 +56,7 @@ impl PrefixCache {
             TensorData::new(indices.iter().map(|&i| i as i64).collect::<Vec<_>>(), [indices.len()]),
             device,
         );
-        match &self.activations {
-            Activation::Maps(x) => Activation::Maps(x.clone().to_device(device).select(0, index)),
-            Activation::Tokens(x) => {
-                Activation::Tokens(x.clone().to_device(device).select(0, index))
-            }
-            Activation::Flat(x) => Activation::Flat(x.clone().to_device(device).select(0, index)),
-        }
+        self.activations.select_rows(index, device)
     }
 
     /// Logits of the tail of `model` (a validation copy) for every cached sample.

@@ -211,3 +211,46 @@ fn head_fine_tuning_changes_the_head_only_and_all_changes_the_body_too() {
     assert!(all.contains(&"conv1.weight".to_string()), "{all:?}");
     assert!(all.contains(&"bn1.running_mean".to_string()), "{all:?}");
 }
+
+#[test]
+fn member_scores_do_not_depend_on_the_thread_count() {
+    use zoo_models::Selection;
+    use zoo_train::members::MemberBase;
+    use zoo_train::prefix::{PrefixCache, cut_for};
+    let device = Device::flex();
+    let data = toy_dataset();
+    let spec = zoo_models::ArchSpec {
+        config: zoo_models::ArchConfig::Resnet(zoo_models::resnet::ResNetConfig {
+            widths: vec![4, 8, 8],
+            ..zoo_models::resnet::ResNetConfig::cifar(1)
+        }),
+        ..find("resnet8").unwrap().spec.with_io([1, 8, 8], 2)
+    };
+    let model = spec.init_seeded(4, &device);
+    let layout = Selection::LastNorms.resolve(&spec.name, &model).unwrap();
+    let base = layout.flatten(&model);
+    let mut vectors = Vec::new();
+    for m in 0..5 {
+        vectors
+            .extend(base.iter().enumerate().map(|(i, v)| v + ((i * 7 + m * 5) % 11) as f32 - 5.0));
+    }
+    let cut = cut_for(&model, &layout, &spec.name).unwrap();
+    let cache = |split| PrefixCache::new(&model, &Tensors::new(split, &data.info), cut, &device);
+    let (val, test) = (cache(&data.val), cache(&data.test));
+    let score = |threads| {
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let base = MemberBase { arch: &spec.name, model: &model, layout: &layout };
+        let scores = base
+            .score(&vectors, &val, &test, threads, |_| {
+                calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            })
+            .unwrap();
+        assert_eq!(calls.into_inner(), 5, "one progress call per member");
+        scores
+    };
+    let one = score(1);
+    assert_eq!(one.len(), 5);
+    assert!(one.windows(2).any(|w| w[0] != w[1]), "perturbed members should differ");
+    assert_eq!(one, score(2));
+    assert_eq!(one, score(8));
+}

@@ -101,10 +101,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
 pub fn comparison_table(comparison: &Comparison) -> String {
     let (t, g, n) =
         (&comparison.trained.test, &comparison.generated.test, &comparison.noise_added.test);
+    let d = &comparison.diversity;
+    let c = &comparison.noise_calibration;
     format!(
         "test accuracy  best / median / min\n  trained     {:6.2} {:6.2} {:6.2}  (K = {})\n  \
-         generated   {:6.2} {:6.2} {:6.2}  (N = {})\n  noise-added {:6.2} {:6.2} {:6.2}  (σ = {:.4})\n\
-         max IoU to trained: generated {:.3}, noise-added {:.3}; trained nearest-neighbour {:.3}",
+         generated   {:6.2} {:6.2} {:6.2}  (N = {})\n  noise-added {:6.2} {:6.2} {:6.2}  \
+         (σ = {:.4}, matched to the generated mean val accuracy {:.2} in {} probes)\n\
+         max IoU to trained: generated {:.3}, noise-added {:.3}, noise at equal L2 (σ = {:.4}) \
+         {:.3}; trained nearest-neighbour {:.3}",
         t.best,
         t.median,
         t.min,
@@ -117,8 +121,12 @@ pub fn comparison_table(comparison: &Comparison) -> String {
         n.median,
         n.min,
         comparison.noise_sigma,
-        comparison.diversity.max_iou_to_trained_mean,
-        comparison.diversity.noise_max_iou_to_trained_mean,
-        comparison.diversity.trained_nn_iou_mean,
+        c.target_val_mean,
+        c.probes.len(),
+        d.max_iou_to_trained_mean,
+        d.noise_max_iou_to_trained_mean,
+        c.equal_l2_sigma,
+        d.noise_equal_l2_max_iou_to_trained_mean,
+        d.trained_nn_iou_mean,
     )
 }

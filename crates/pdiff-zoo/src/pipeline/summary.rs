@@ -89,6 +89,9 @@ pub fn zoo_outputs(recipe: &LoadedRecipe, zoo: &ZooLayout, archs: &[&str]) -> Re
                     max_iou_to_trained_mean: d.max_iou_to_trained_mean,
                     noise_max_iou_to_trained_mean: d.noise_max_iou_to_trained_mean,
                     trained_nn_iou_mean: d.trained_nn_iou_mean,
+                    noise_equal_l2_max_iou_to_trained_mean: Some(
+                        d.noise_equal_l2_max_iou_to_trained_mean,
+                    ),
                 },
             },
         );

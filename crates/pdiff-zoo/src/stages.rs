@@ -144,7 +144,7 @@ pub struct GenerateSettings {
 }
 
 /// Noise-added members evaluated per calibration probe (on the validation split only).
-const NOISE_PROBE_MEMBERS: usize = 20;
+const NOISE_PROBE_MEMBERS: usize = 25;
 
 impl GenerateSettings {
     /// Seed of the noise-added baseline.

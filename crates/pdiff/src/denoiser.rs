@@ -13,9 +13,11 @@
 //! - The raw input is not instance-normalized by default (`norm_input`): over a 12–16-value
 //!   latent that would remove each sample's mean and scale, two of its ~16 degrees of freedom,
 //!   which ε-prediction needs.
-//! - The default widths are 32-64-128-256, not 64-128-256-512: a quarter of the compute (the
-//!   cost is quadratic in width), which is what makes thousands of steps and 1,000-step
-//!   sampling affordable on a 2-core CPU. Set `channels` to the reference on a GPU.
+//! - The default widths are 16-32-64-128, not 64-128-256-512: 1/16 of the compute (the cost
+//!   is quadratic in width), which is what makes thousands of steps and 1,000-step sampling
+//!   affordable on a 2-core CPU. On the three families' MNIST collections it also gave
+//!   members that differ more from the trained ones at the same accuracy than 32-64-128-256
+//!   did (`docs/METHOD-NOTES.md` §4). Set `channels` to the reference on a GPU.
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::nn::conv::{Conv1d, Conv1dConfig};
@@ -65,7 +67,7 @@ pub struct DenoiserConfig {
 impl Default for DenoiserConfig {
     fn default() -> Self {
         Self {
-            channels: vec![32, 64, 128, 256],
+            channels: vec![16, 32, 64, 128],
             kernel: 3,
             norm_input: false,
             negative_slope: 0.01,

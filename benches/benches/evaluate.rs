@@ -5,7 +5,9 @@
 //! - `splice_evaluate/full`: `ParamLayout::splice` + `zoo_train::evaluate` (whole network);
 //! - `splice_evaluate/prefix`: `ParamLayout::splice` + `PrefixCache::evaluate` (only the
 //!   segments from the first one owning a selected parameter run; the cache is built once,
-//!   outside the measurement, as `score_members` uses it).
+//!   outside the measurement, as `MemberBase::score` uses it);
+//! - `splice_evaluate/prefix_block_boundary`: the same with the cut one segment earlier, at
+//!   the residual block's boundary (where it was before blocks were split after `conv1`).
 //!
 //! - `score_members/threads_{1,2}`: `zoo_train::members::MemberBase::score` over 16 members on
 //!   the validation and the test split (2,000 images per member, as the sample stage scores
@@ -13,7 +15,7 @@
 //!
 //! The selection is the default one (last two normalization layers); the vectors are the
 //! network's own values plus small deterministic perturbations. One iteration = one member.
-//! Run: `cargo bench -p pdiff-zoo-benches --bench evaluate`.
+//! Run: `cargo bench -p pdiff-zoo-benches --bench evaluate` (see `benches/README.md`).
 
 use std::time::Duration;
 
@@ -73,6 +75,18 @@ fn splice_evaluate(c: &mut Criterion) {
             let (spliced, _) = layout.splice(ARCH, member.take().unwrap(), &vectors[next]).unwrap();
             next = (next + 1) % MEMBERS;
             let accuracy = cache.evaluate(&spliced).accuracy;
+            member = Some(spliced);
+            accuracy
+        })
+    });
+    // The cut before this change: at the block boundary, so the block's first convolution
+    // and its shortcut run per member too (one segment earlier).
+    let block_cache = PrefixCache::new(&model, &test, cut - 1, &device);
+    group.bench_function("prefix_block_boundary", |b| {
+        b.iter(|| {
+            let (spliced, _) = layout.splice(ARCH, member.take().unwrap(), &vectors[next]).unwrap();
+            next = (next + 1) % MEMBERS;
+            let accuracy = block_cache.evaluate(&spliced).accuracy;
             member = Some(spliced);
             accuracy
         })

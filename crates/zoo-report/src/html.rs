@@ -162,8 +162,8 @@ fn overview(out: &mut String, input: &ReportInput) {
          averaged over the group. The noise-added members are matched to the generated ones in \
          mean validation accuracy; those at equal L2 sit as far from the trained vectors as the \
          generated ones.</p>\n<div class=\"scroll\"><table>\n<thead><tr><th>arch</th>\
-         <th>trained ↔ trained</th><th>generated ↔ generated</th><th>generated ↔ trained</th>\
-         <th>max-IoU generated</th><th>max-IoU noise-added</th><th>max-IoU noise at equal L2</th>\
+         <th>trained ↔ trained</th><th>gen. ↔ gen.</th><th>gen. ↔ trained</th>\
+         <th>max-IoU gen.</th><th>max-IoU noise</th><th>max-IoU noise, equal L2</th>\
          <th>max-IoU trained (nearest other)</th></tr></thead>\n<tbody>\n",
     );
     for arch in m.archs() {

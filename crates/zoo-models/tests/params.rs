@@ -83,3 +83,40 @@ fn prefix_plus_tail_equals_full_forward() {
         assert!(diff < 1e-6, "{arch}: {diff}");
     }
 }
+
+#[test]
+fn default_cut_puts_the_convolution_before_the_first_selected_norm_in_the_prefix() {
+    let device = Device::flex();
+    for (arch, tail_start, before) in [
+        ("resnet8", "layer3.0", "layer3.0.conv1"),
+        ("resnet18", "layer4.1", "layer4.1.conv1"),
+        ("convnext-micro", "stages.2.blocks.1", "stages.2.blocks.1.conv_dw"),
+    ] {
+        let model = find(arch).unwrap().spec.init(&device);
+        let layout = Selection::LastNorms.resolve(arch, &model).unwrap();
+        let segments = model.segments();
+        let cut = first_owner(&segments, &layout.names()).unwrap();
+        assert_eq!(segments[cut].name, tail_start, "{arch}: {:?}", layout.names());
+        assert_eq!(segments[cut - 1].name, before, "{arch}");
+        // The subset starts at the first norm the tail segment owns.
+        assert!(segments[cut].owns(&layout.names()[0]), "{arch}");
+    }
+}
+
+#[test]
+fn a_subset_in_the_shortcut_cuts_at_the_block_entry() {
+    let device = Device::flex();
+    device.seed(3);
+    let model = find("resnet8").unwrap().spec.init(&device);
+    let layout = Selection::Patterns(vec!["layer3.0.downsample.1.*".into()])
+        .resolve("resnet8", &model)
+        .unwrap();
+    let segments = model.segments();
+    let cut = first_owner(&segments, &layout.names()).unwrap();
+    assert_eq!(segments[cut].name, "layer3.0.conv1");
+    let x = Tensor::<4>::random([2, 1, 28, 28], burn::tensor::Distribution::Default, &device);
+    let full = model.forward(x.clone());
+    let prefix = model.forward_range(Activation::Maps(x), 0..cut);
+    let tail = model.forward_range(prefix, cut..segments.len()).flat();
+    assert!((full - tail).abs().max().into_scalar::<f32>() < 1e-6);
+}

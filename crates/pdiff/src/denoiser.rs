@@ -16,8 +16,9 @@
 //! - The default widths are 16-32-64-128, not 64-128-256-512: 1/16 of the compute (the cost
 //!   is quadratic in width), which is what makes thousands of steps and 1,000-step sampling
 //!   affordable on a 2-core CPU. On the three families' MNIST collections it also gave
-//!   members that differ more from the trained ones at the same accuracy than 32-64-128-256
-//!   did (`docs/METHOD-NOTES.md` §4). Set `channels` to the reference on a GPU.
+//!   members that overlap less with the trained checkpoints at trained-level accuracy than
+//!   32-64-128-256, which memorized in one run (`docs/METHOD-NOTES.md` §5). Set `channels` to
+//!   the reference on a GPU.
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::nn::conv::{Conv1d, Conv1dConfig};

@@ -70,27 +70,21 @@ fn splice_evaluate(c: &mut Criterion) {
             accuracy
         })
     });
-    group.bench_function("prefix", |b| {
-        b.iter(|| {
-            let (spliced, _) = layout.splice(ARCH, member.take().unwrap(), &vectors[next]).unwrap();
-            next = (next + 1) % MEMBERS;
-            let accuracy = cache.evaluate(&spliced).accuracy;
-            member = Some(spliced);
-            accuracy
-        })
-    });
-    // The cut before this change: at the block boundary, so the block's first convolution
-    // and its shortcut run per member too (one segment earlier).
+    // `prefix_block_boundary`: the cut before blocks were split, at the residual block's
+    // boundary, so the block's first convolution and its shortcut run per member too.
     let block_cache = PrefixCache::new(&model, &test, cut - 1, &device);
-    group.bench_function("prefix_block_boundary", |b| {
-        b.iter(|| {
-            let (spliced, _) = layout.splice(ARCH, member.take().unwrap(), &vectors[next]).unwrap();
-            next = (next + 1) % MEMBERS;
-            let accuracy = block_cache.evaluate(&spliced).accuracy;
-            member = Some(spliced);
-            accuracy
-        })
-    });
+    for (name, cache) in [("prefix", &cache), ("prefix_block_boundary", &block_cache)] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let (spliced, _) =
+                    layout.splice(ARCH, member.take().unwrap(), &vectors[next]).unwrap();
+                next = (next + 1) % MEMBERS;
+                let accuracy = cache.evaluate(&spliced).accuracy;
+                member = Some(spliced);
+                accuracy
+            })
+        });
+    }
     group.bench_function("prefix_cache_build", |b| {
         b.iter(|| PrefixCache::new(&model, &test, cut, &device).len())
     });

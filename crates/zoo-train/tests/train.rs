@@ -137,13 +137,7 @@ fn collection_trains_only_the_selection_and_round_trips() {
     use zoo_train::collect::{CollectConfig, Collection, collect};
     let device = Device::flex();
     let data = toy_dataset();
-    let spec = zoo_models::ArchSpec {
-        config: zoo_models::ArchConfig::Resnet(zoo_models::resnet::ResNetConfig {
-            widths: vec![4, 8, 8],
-            ..zoo_models::resnet::ResNetConfig::cifar(1)
-        }),
-        ..find("resnet8").unwrap().spec.with_io([1, 8, 8], 2)
-    };
+    let spec = tiny_resnet();
     let bar = ProgressBar::hidden();
     let trained = train(&spec, &data, &config(), 3, &device, &bar).unwrap();
     let config = CollectConfig {
@@ -186,13 +180,7 @@ fn head_fine_tuning_changes_the_head_only_and_all_changes_the_body_too() {
     let _rng = DEVICE_RNG.lock().unwrap();
     let device = Device::flex();
     let data = toy_dataset();
-    let spec = zoo_models::ArchSpec {
-        config: zoo_models::ArchConfig::Resnet(zoo_models::resnet::ResNetConfig {
-            widths: vec![4, 8, 8],
-            ..zoo_models::resnet::ResNetConfig::cifar(1)
-        }),
-        ..find("resnet8").unwrap().spec.with_io([1, 8, 8], 2)
-    };
+    let spec = tiny_resnet();
     let bar = ProgressBar::hidden();
     let base = spec.init_seeded(1, &device);
     let before = named_tensors(&base);
@@ -219,13 +207,7 @@ fn member_scores_do_not_depend_on_the_thread_count() {
     use zoo_train::prefix::{PrefixCache, cut_for};
     let device = Device::flex();
     let data = toy_dataset();
-    let spec = zoo_models::ArchSpec {
-        config: zoo_models::ArchConfig::Resnet(zoo_models::resnet::ResNetConfig {
-            widths: vec![4, 8, 8],
-            ..zoo_models::resnet::ResNetConfig::cifar(1)
-        }),
-        ..find("resnet8").unwrap().spec.with_io([1, 8, 8], 2)
-    };
+    let spec = tiny_resnet();
     let model = spec.init_seeded(4, &device);
     let layout = Selection::LastNorms.resolve(&spec.name, &model).unwrap();
     let base = layout.flatten(&model);
@@ -253,4 +235,15 @@ fn member_scores_do_not_depend_on_the_thread_count() {
     assert!(one.windows(2).any(|w| w[0] != w[1]), "perturbed members should differ");
     assert_eq!(one, score(2));
     assert_eq!(one, score(8));
+}
+
+/// resnet8's layout at widths 4-8-8 for 1×8×8 inputs and two classes.
+fn tiny_resnet() -> zoo_models::ArchSpec {
+    zoo_models::ArchSpec {
+        config: zoo_models::ArchConfig::Resnet(zoo_models::resnet::ResNetConfig {
+            widths: vec![4, 8, 8],
+            ..zoo_models::resnet::ResNetConfig::cifar(1)
+        }),
+        ..find("resnet8").unwrap().spec.with_io([1, 8, 8], 2)
+    }
 }

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use zoo_data::{DataSource, Dataset, LoadOptions};
-use zoo_export::{EnsembleOptions, ExportOptions, Metadata};
+use zoo_export::EnsembleOptions;
 use zoo_onnx::TensorData;
 use zoo_train::Tensors;
 use zoo_train::metrics::Summary;
@@ -20,7 +20,7 @@ use zoo_verify::{LOGIT_TOLERANCE, OrtModel};
 
 use crate::backend::{RunArgs, device};
 use crate::commands::data::{DataArgs, load_for_card};
-use crate::commands::export::{export_member, load_collection, splice_row, test_batch};
+use crate::commands::export::{OnnxArgs, export_member, load_collection, splice_row, test_batch};
 
 /// Arguments of `ensemble`.
 #[derive(clap::Args)]
@@ -51,15 +51,8 @@ pub struct Args {
     member_logits: bool,
     #[command(flatten)]
     data: DataArgs,
-    /// Test images in `test_data_set_0`.
-    #[arg(long, default_value_t = 8)]
-    batch: usize,
-    /// ONNX opset of members exported from a collection.
-    #[arg(long, default_value_t = zoo_onnx::DEFAULT_OPSET)]
-    opset: u32,
-    /// Recipe hash written into the metadata.
-    #[arg(long, default_value = "")]
-    recipe_hash: String,
+    #[command(flatten)]
+    onnx: OnnxArgs,
     #[command(flatten)]
     run: RunArgs,
     /// Output `.onnx` file; `test_data_set_0/` is written beside it.
@@ -130,14 +123,11 @@ fn from_collection(
         };
         choose(args, &collection.val_accuracy, predictions.as_deref(), &val.labels)?
     };
-    let (images, shape) = test_batch(&data, args.batch)?;
+    let (images, shape) = test_batch(&data, args.onnx.batch)?;
     let mut ready = Vec::new();
     for &row in &rows {
         let member = splice_row(&model, &card, &collection, collection_path, row, &model_id)?;
-        let opts = ExportOptions {
-            opset: args.opset,
-            metadata: Metadata { recipe_hash: args.recipe_hash.clone(), ..Metadata::default() },
-        };
+        let opts = args.onnx.export_options();
         let (verified, accuracy, _) =
             export_member(&card, &member, (&images, shape), &test, opts, false, &device)?;
         let batch_logits = zoo_export::burn_logits(&member.model, &images, shape, &device);
@@ -214,7 +204,7 @@ fn from_files(args: &Args) -> Result<(Vec<Ready>, Dataset)> {
     } else {
         (0..models.len()).collect()
     };
-    let (images, shape) = test_batch(&data, args.batch)?;
+    let (images, shape) = test_batch(&data, args.onnx.batch)?;
     let mut ready = Vec::new();
     for i in chosen {
         let s = &mut sessions[i];
@@ -232,9 +222,7 @@ fn from_files(args: &Args) -> Result<(Vec<Ready>, Dataset)> {
 
 /// Runs `ensemble`.
 pub fn run(args: Args) -> Result<ExitCode> {
-    if args.batch == 0 {
-        bail!("--batch must be at least 1");
-    }
+    args.onnx.check()?;
     let (members, data) = match (&args.model, &args.collection) {
         (Some(m), Some(c)) => from_collection(&args, m, c)?,
         _ if !args.members.is_empty() => from_files(&args)?,
@@ -245,7 +233,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let opts = EnsembleOptions {
         member_logits: args.member_logits,
         accuracy: None,
-        recipe_hash: (!args.recipe_hash.is_empty()).then(|| args.recipe_hash.clone()),
+        recipe_hash: (!args.onnx.recipe_hash.is_empty()).then(|| args.onnx.recipe_hash.clone()),
         id: None,
     };
     let models: Vec<_> = members.iter().map(|m| m.model.clone()).collect();
@@ -261,7 +249,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let accuracy = zoo_export::accuracy_percent(&predictions, &test.labels);
 
     // Verify on the test batch against the Rust mean of softmaxes of the members' logits.
-    let (images, shape) = test_batch(&data, args.batch)?;
+    let (images, shape) = test_batch(&data, args.onnx.batch)?;
     let logits: Vec<Vec<f32>> = members.iter().map(|m| m.batch_logits.clone()).collect();
     let expected = zoo_export::mean_softmax(&logits, classes)?;
     let graph =

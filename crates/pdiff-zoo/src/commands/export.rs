@@ -30,15 +30,8 @@ pub struct Args {
     member: Option<String>,
     #[command(flatten)]
     data: DataArgs,
-    /// Test images in `test_data_set_0` (the verification batch).
-    #[arg(long, default_value_t = 8)]
-    batch: usize,
-    /// ONNX opset (13..=21).
-    #[arg(long, default_value_t = zoo_onnx::DEFAULT_OPSET)]
-    opset: u32,
-    /// Recipe hash written into the metadata.
-    #[arg(long, default_value = "")]
-    recipe_hash: String,
+    #[command(flatten)]
+    onnx: OnnxArgs,
     /// Skip the ONNX Runtime pass over the whole test split (only the batch is compared).
     #[arg(long)]
     skip_test_split: bool,
@@ -47,6 +40,39 @@ pub struct Args {
     /// Output `.onnx` file; `test_data_set_0/` is written beside it (one model per folder).
     #[arg(short, long)]
     output: PathBuf,
+}
+
+/// The ONNX flags `export` and `ensemble` share.
+#[derive(clap::Args)]
+pub(crate) struct OnnxArgs {
+    /// Test images in `test_data_set_0` (the verification batch).
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
+    /// ONNX opset (13..=21) of the exported members.
+    #[arg(long, default_value_t = zoo_onnx::DEFAULT_OPSET)]
+    pub opset: u32,
+    /// Recipe hash written into the metadata.
+    #[arg(long, default_value = "")]
+    pub recipe_hash: String,
+}
+
+impl OnnxArgs {
+    /// Fails on an unsupported opset or an empty verification batch.
+    pub fn check(&self) -> Result<()> {
+        zoo_export::check_opset(self.opset)?;
+        if self.batch == 0 {
+            bail!("--batch must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The export options these flags give.
+    pub fn export_options(&self) -> ExportOptions {
+        ExportOptions {
+            opset: self.opset,
+            metadata: Metadata { recipe_hash: self.recipe_hash.clone(), ..Metadata::default() },
+        }
+    }
 }
 
 /// A model ready to export: the network (spliced), its card and what the metadata says.
@@ -187,10 +213,7 @@ pub(crate) fn export_member(
 
 /// Runs `export`.
 pub fn run(args: Args) -> Result<ExitCode> {
-    zoo_export::check_opset(args.opset)?;
-    if args.batch == 0 {
-        bail!("--batch must be at least 1");
-    }
+    args.onnx.check()?;
     let device = device(args.run.backend)?;
     let (model, card) = zoo_train::load_model(&args.model, &device)
         .with_context(|| format!("loading model {}", args.model.display()))?;
@@ -208,12 +231,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let data = load_for_card(&args.data, &card)?;
     let test = Tensors::new(&data.test, &data.info);
-    let opts = ExportOptions {
-        opset: args.opset,
-        metadata: Metadata { recipe_hash: args.recipe_hash.clone(), ..Metadata::default() },
-    };
+    let opts = args.onnx.export_options();
     let started = std::time::Instant::now();
-    let (images, shape) = test_batch(&data, args.batch)?;
+    let (images, shape) = test_batch(&data, args.onnx.batch)?;
     let (verified, burn_accuracy, ort_accuracy) = export_member(
         &card,
         &member,
@@ -238,7 +258,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         "member": member.id,
         "arch": card.arch.name,
         "source": member.source.as_str(),
-        "opset": args.opset,
+        "opset": args.onnx.opset,
         "batch_rows": a.rows,
         "max_abs_diff": a.max_abs_diff,
         "argmax_agreement": a.argmax_agreement,

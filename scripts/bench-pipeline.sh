@@ -6,9 +6,9 @@
 #   scripts/bench-pipeline.sh RECIPE [OUT.json]      # default OUT: exports/bench/pipeline.<recipe>.json
 #   KEEP=1 scripts/bench-pipeline.sh ...              # keep the temporary zoo and run log
 #
-# Builds (release) the pdiff-zoo binary and the small `bench-pipeline` binary of the
-# pdiff-zoo-benches crate first. Measure on a quiet machine: the JSON records the load average
-# at the start.
+# Builds (release) the workspace first, which includes the pdiff-zoo binary and the small
+# `bench-pipeline` binary of the pdiff-zoo-benches crate. Measure on a quiet machine: the JSON
+# records the load average at the start.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
@@ -17,8 +17,9 @@ if [ $# -lt 1 ] || [ $# -gt 2 ]; then
 fi
 recipe="$1"
 out="${2:-$PDIFF_ZOO_ROOT/exports/bench/pipeline.$(basename "$recipe" .toml).json}"
-cargo build --release --quiet --manifest-path "$PDIFF_ZOO_ROOT/Cargo.toml" \
-  -p pdiff-zoo --bin pdiff-zoo -p pdiff-zoo-benches --bin bench-pipeline
+# Every target, as scripts/test.sh builds them: a narrower selection resolves other features
+# for shared dependencies and rebuilds burn.
+cargo build --release --quiet --manifest-path "$PDIFF_ZOO_ROOT/Cargo.toml" --workspace --all-targets
 keep=()
 if [ -n "${KEEP:-}" ]; then keep=(--keep); fi
 exec "$CARGO_TARGET_DIR/release/bench-pipeline" "${keep[@]}" \

@@ -164,7 +164,7 @@ pub enum SamplerName {
 pub struct GenerateSection {
     /// Members generated per architecture N [100].
     pub count: Option<usize>,
-    /// Sampler [ddpm].
+    /// Sampler [ddim] (50 steps; `ddpm` is the paper's 1,000-step sampler).
     pub sampler: Option<SamplerName>,
     /// DDIM steps [50].
     pub ddim_steps: Option<usize>,
@@ -522,7 +522,7 @@ fn validate(recipe: &Recipe, text: &str) -> Result<Vec<ArchPlan>> {
                 format!("asks for {} members but `{}` generates {count}", e.generated, entry.name)
             ));
         }
-        let sampler = match g.sampler.unwrap_or(SamplerName::Ddpm) {
+        let sampler = match g.sampler.unwrap_or(SamplerName::Ddim) {
             SamplerName::Ddpm => Sampler::Ddpm,
             SamplerName::Ddim => match g.ddim_steps.unwrap_or(50) {
                 0 => bail!(key_error(text, "generate.ddim_steps", "must be at least 1")),

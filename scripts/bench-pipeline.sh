@@ -17,9 +17,7 @@ if [ $# -lt 1 ] || [ $# -gt 2 ]; then
 fi
 recipe="$1"
 out="${2:-$PDIFF_ZOO_ROOT/exports/bench/pipeline.$(basename "$recipe" .toml).json}"
-# Every target, as scripts/test.sh builds them: a narrower selection resolves other features
-# for shared dependencies and rebuilds burn.
-cargo build --release --quiet --manifest-path "$PDIFF_ZOO_ROOT/Cargo.toml" --workspace --all-targets
+build_workspace --quiet
 keep=()
 if [ -n "${KEEP:-}" ]; then keep=(--keep); fi
 exec "$CARGO_TARGET_DIR/release/bench-pipeline" "${keep[@]}" \

@@ -10,4 +10,8 @@ if [ -z "${ORT_DYLIB_PATH:-}" ]; then
     if [ -f "$lib" ]; then export ORT_DYLIB_PATH="$lib"; break; fi
   done
 fi
+# The one build every script runs: every target of the workspace in release. A narrower
+# selection (say `-p pdiff-zoo`) resolves other features for shared dependencies and would
+# compile burn a second time. Extra cargo flags pass through.
+build_workspace() { cargo build --release --manifest-path "$PDIFF_ZOO_ROOT/Cargo.toml" --workspace --all-targets "$@"; }
 true

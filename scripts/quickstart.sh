@@ -6,10 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
-# The same build selection as scripts/test.sh (every target of the workspace): building only
-# `-p pdiff-zoo` resolves other features for shared dependencies, and burn would be compiled a
-# second time by the test command.
-cargo build --release --workspace --all-targets
+build_workspace
 "$CARGO_TARGET_DIR/release/pdiff-zoo" run zoo/mnist-quick.toml --resume
 echo
 echo "zoo:    $(pwd)/exports/mnist-quick/ (manifest.json, members/, ensembles/)"

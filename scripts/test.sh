@@ -9,7 +9,7 @@ step() { echo; echo "==> $*" >&2; }
 step "cargo fmt --check"
 cargo fmt --all -- --check
 step "cargo build --release (binary + tests)"
-cargo build --release --workspace --all-targets
+build_workspace
 step "cargo test --release"
 cargo test --release --workspace
 step "clippy + CUDA type-check (DOCS_RS=1 skips burn-cuda's LLVM download; no runnable CUDA binary)"

@@ -4,7 +4,8 @@
 //! - `pdiff_train/ae_step/P`, `pdiff_train/ddpm_step/P`: one optimizer step of the
 //!   library's own loops (`train_autoencoder`, `train_denoiser`; each measured sample is one
 //!   call of `steps = iterations`, so model init is amortized over the sample's steps);
-//! - `pdiff_sample/*`: reverse diffusion of N = 100 latents at once: the whole DDIM sampler
+//! - `pdiff_sample/*`: reverse diffusion of N = 100 latents at once, with the denoiser at
+//!   full length (`_full_length`) and downsampling (`_downsampled`): the whole DDIM sampler
 //!   with 50 steps (`sample_latents`), one DDPM reverse step (`Denoiser::forward` +
 //!   `NoiseSchedule::step`; DDPM sampling runs 1,000 of them, minutes at P = 2,048, too long
 //!   for criterion's 10 samples), and decoding 100 latents into parameter vectors
@@ -22,8 +23,8 @@ use criterion::{
 use indicatif::ProgressBar;
 use pdiff::train::{train_autoencoder, train_denoiser};
 use pdiff::{
-    DdpmTrainConfig, Layout, NoiseSchedule, ParamDataset, PdiffConfig, Sampler, TrainConfig, fit,
-    init_params, sample_latents,
+    DdpmTrainConfig, DenoiserConfig, Layout, NoiseSchedule, ParamDataset, PdiffConfig, Sampler,
+    TrainConfig, fit, init_params, sample_latents,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -99,30 +100,33 @@ fn sampling(c: &mut Criterion) {
         .throughput(Throughput::Elements(N as u64));
     for p in SIZES {
         let dim = config.ae.geometry(p).unwrap().latent_dim();
-        let denoiser = init_params(
-            config.denoiser.init(dim, schedule.num_timesteps(), &device).unwrap(),
-            &mut rng,
-        );
-        // The whole DDIM sampler; DDPM's 1,000 steps take minutes per call at P = 2,048 on 2
-        // cores, so one reverse step (denoiser + update, the same work at every t) is
-        // measured and DDPM sampling = 1,000 × it.
-        group.bench_function(BenchmarkId::new("ddim50_n100", p), |b| {
-            b.iter(|| {
-                let z =
-                    sample_latents(&denoiser, &schedule, N, Sampler::ddim(50), &mut rng, &device);
-                z.into_data()
-            })
-        });
-        let x = Tensor::<2>::random([N, dim], burn::tensor::Distribution::Default, &device);
-        let noise = Tensor::<2>::random([N, dim], burn::tensor::Distribution::Default, &device);
-        let t = 500;
-        group.bench_function(BenchmarkId::new("ddpm_step_n100", p), |b| {
-            b.iter(|| {
-                let timestep = Tensor::<1, Int>::full([N], t as i64, &device);
-                let eps = denoiser.forward(x.clone(), timestep);
-                schedule.step(eps, t, x.clone(), noise.clone()).into_data()
-            })
-        });
+        // The denoiser at full length and as a 1-D U-Net (`downsample`), whichever is the
+        // default, so one run gives their ratio.
+        for downsample in [false, true] {
+            let suffix = if downsample { "downsampled" } else { "full_length" };
+            let cfg = DenoiserConfig { downsample, ..config.denoiser.clone() };
+            let denoiser =
+                init_params(cfg.init(dim, schedule.num_timesteps(), &device).unwrap(), &mut rng);
+            // The whole DDIM sampler; DDPM's 1,000 steps take too long per call for
+            // criterion's 10 samples at P = 2,048, so one reverse step (denoiser + update,
+            // the same work at every t) is measured and DDPM sampling = 1,000 × it.
+            group.bench_function(BenchmarkId::new(format!("ddim50_n100_{suffix}"), p), |b| {
+                b.iter(|| {
+                    let sampler = Sampler::ddim(50);
+                    sample_latents(&denoiser, &schedule, N, sampler, &mut rng, &device).into_data()
+                })
+            });
+            let x = Tensor::<2>::random([N, dim], burn::tensor::Distribution::Default, &device);
+            let noise = Tensor::<2>::random([N, dim], burn::tensor::Distribution::Default, &device);
+            let t = 500;
+            group.bench_function(BenchmarkId::new(format!("ddpm_step_n100_{suffix}"), p), |b| {
+                b.iter(|| {
+                    let timestep = Tensor::<1, Int>::full([N], t as i64, &device);
+                    let eps = denoiser.forward(x.clone(), timestep);
+                    schedule.step(eps, t, x.clone(), noise.clone()).into_data()
+                })
+            });
+        }
         // A fitted p-diff (two steps each: the weights do not matter) for decoding.
         let tiny = PdiffConfig {
             ae_train: TrainConfig { steps: 2, ..config.ae_train.clone() },

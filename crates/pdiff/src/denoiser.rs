@@ -3,7 +3,7 @@
 //! A 1-D convolutional encoder–decoder over the flattened latent (one input channel, length
 //! = latent dim), as the reference p-diff `AE_CNN_bottleneck`: encoder blocks widen the
 //! channels (reference 64-128-256-512), decoder blocks narrow them back to 1, kernel 3, stride
-//! 1 (no downsampling), additive skips from each encoder block to the decoder block of the same
+//! 1 (no downsampling) by default, additive skips from each encoder block to the decoder block of the same
 //! width, `LeakyReLU → InstanceNorm → Conv → LeakyReLU → InstanceNorm → Conv` per block, and a
 //! learned timestep embedding (a T × latent_dim table) added to the input of every block.
 //!
@@ -19,6 +19,9 @@
 //!   members that overlap less with the trained checkpoints at trained-level accuracy than
 //!   32-64-128-256, which memorized in one run (`docs/METHOD-NOTES.md` §5). Set `channels` to
 //!   the reference on a GPU.
+//! - `downsample` (off by default) turns it into a 1-D U-Net: stride-2 convolutions halve the
+//!   length at the encoder levels after the first, nearest-neighbour repeats double it back in
+//!   the decoder, and the timestep vector is averaged down to each level's length.
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::nn::conv::{Conv1d, Conv1dConfig};
@@ -63,6 +66,14 @@ pub struct DenoiserConfig {
     pub negative_slope: f64,
     /// Timestep embedding.
     pub time_embedding: TimeEmbedding,
+    /// Halve the length at encoder levels after the first (stride-2 convolution) and double
+    /// it back in the decoder (nearest-neighbour repeat), a 1-D U-Net, while the halved
+    /// length stays at least [`MIN_LEVEL_LEN`]: at a 52-value latent and 16-32-64-128, 1/6
+    /// of the compute of full-length levels. The latent is zero-padded to a multiple of
+    /// 2^halvings and cropped back. Absent in files written before it existed, where it
+    /// means `false`.
+    #[serde(default)]
+    pub downsample: bool,
 }
 
 impl Default for DenoiserConfig {
@@ -73,14 +84,15 @@ impl Default for DenoiserConfig {
             norm_input: false,
             negative_slope: 0.01,
             time_embedding: TimeEmbedding::Sinusoidal { features: 64 },
+            downsample: false,
         }
     }
 }
 
 impl DenoiserConfig {
-    /// The reference widths 64-128-256-512.
+    /// The reference: widths 64-128-256-512 at full length.
     pub fn reference() -> Self {
-        Self { channels: vec![64, 128, 256, 512], ..Self::default() }
+        Self { channels: vec![64, 128, 256, 512], downsample: false, ..Self::default() }
     }
 
     /// Checks the settings on their own.
@@ -117,20 +129,24 @@ impl DenoiserConfig {
             return Err(PdiffError::shape("latent dimension is 0"));
         }
         let k = self.kernel;
-        let conv = |i: usize, o: usize| {
+        let conv_strided = |i: usize, o: usize, stride: usize| {
             Conv1dConfig::new(i, o, k)
+                .with_stride(stride)
                 .with_padding(PaddingConfig1d::Explicit((k - 1) / 2, k / 2))
                 .init(device)
         };
+        let conv = |i: usize, o: usize| conv_strided(i, o, 1);
         let norm = |c: usize| InstanceNormConfig::new(c).with_affine(false).init(device);
         let c = &self.channels;
         let n = c.len();
+        let halvings = if self.downsample { halvings_for(dim, n) } else { 0 };
         let mut enc = Vec::new();
         for i in 0..n {
             let inp = if i == 0 { 1 } else { c[i - 1] };
+            let stride = if i > 0 && i <= halvings { 2 } else { 1 };
             enc.push(DenoiserBlock {
                 norm_a: (i > 0 || self.norm_input).then(|| norm(inp)),
-                conv_a: conv(inp, c[i]),
+                conv_a: conv_strided(inp, c[i], stride),
                 norm_b: norm(c[i]),
                 conv_b: conv(c[i], c[i]),
             });
@@ -166,9 +182,24 @@ impl DenoiserConfig {
             enc,
             dec,
             dim,
+            padded_dim: dim.next_multiple_of(1 << halvings),
+            halvings,
             negative_slope: self.negative_slope,
         })
     }
+}
+
+/// Downsampling stops before a level would be shorter than this: instance norm over fewer
+/// positions keeps little more than signs.
+pub const MIN_LEVEL_LEN: usize = 4;
+
+/// How many times a `dim`-value latent is halved by `levels` downsampling levels.
+fn halvings_for(dim: usize, levels: usize) -> usize {
+    let mut h = 0;
+    while h + 1 < levels && dim >= MIN_LEVEL_LEN << (h + 1) {
+        h += 1;
+    }
+    h
 }
 
 /// One block: `[LeakyReLU →] [InstanceNorm →] Conv → LeakyReLU → InstanceNorm → Conv`.
@@ -203,6 +234,10 @@ pub struct Denoiser {
     enc: Vec<DenoiserBlock>,
     dec: Vec<DenoiserBlock>,
     dim: usize,
+    /// `dim` rounded up to a multiple of 2^halvings.
+    padded_dim: usize,
+    /// Levels 1..=halvings each halve the length; deeper levels keep it.
+    halvings: usize,
     negative_slope: f64,
 }
 
@@ -240,22 +275,53 @@ impl Denoiser {
     pub fn forward(&self, x: Tensor<2>, t: Tensor<1, Int>) -> Tensor<2> {
         let [batch, dim] = x.dims();
         assert_eq!(dim, self.dim, "denoiser built for latent dim {}", self.dim);
-        let emb = self.embed_time(t); // [batch, 1, dim]
-        let mut h = x.reshape([batch, 1, dim]);
+        let pad = |v: Tensor<3>| {
+            if self.padded_dim == dim {
+                return v;
+            }
+            let zeros = Tensor::zeros([batch, 1, self.padded_dim - dim], &v.device());
+            Tensor::cat(vec![v, zeros], 2)
+        };
+        // The timestep vector at each level's length ([batch, 1, length]).
+        let mut embs = vec![pad(self.embed_time(t))];
+        for _ in 0..self.halvings {
+            let last = embs.last().expect("level 0 is there");
+            embs.push(halve(last.clone()));
+        }
+        let emb = |level: usize| embs[level.min(self.halvings)].clone();
+        let mut h = pad(x.reshape([batch, 1, dim]));
         let mut skips = Vec::with_capacity(self.enc.len());
         for (i, block) in self.enc.iter().enumerate() {
-            h = self.block(block, h + emb.clone(), i == 0);
+            // Block i's input is the previous level's output, at that level's length.
+            h = self.block(block, h + emb(i.saturating_sub(1)), i == 0);
             skips.push(h.clone());
         }
         skips.pop(); // the deepest output is `h` itself
-        for block in &self.dec {
-            h = self.block(block, h + emb.clone(), false);
+        let n = self.dec.len();
+        for (j, block) in self.dec.iter().enumerate() {
+            let level = n - 1 - j;
+            h = self.block(block, h + emb(level), false);
+            if level >= 1 && level <= self.halvings {
+                h = double(h);
+            }
             if let Some(skip) = skips.pop() {
                 h = h + skip;
             }
         }
-        h.reshape([batch, dim])
+        h.narrow(2, 0, dim).reshape([batch, dim])
     }
+}
+
+/// Mean of neighbouring pairs along the length: `[b, c, 2l]` → `[b, c, l]`.
+fn halve(x: Tensor<3>) -> Tensor<3> {
+    let [b, c, l] = x.dims();
+    x.reshape([b, c, l / 2, 2]).mean_dim(3).reshape([b, c, l / 2])
+}
+
+/// Each position repeated twice along the length: `[b, c, l]` → `[b, c, 2l]`.
+fn double(x: Tensor<3>) -> Tensor<3> {
+    let [b, c, l] = x.dims();
+    x.reshape([b, c, l, 1]).repeat_dim(3, 2).reshape([b, c, 2 * l])
 }
 
 /// An exponential moving average of a module's float parameters, kept without autodiff.
@@ -354,18 +420,58 @@ mod tests {
     }
 
     #[test]
-    fn each_sample_uses_its_own_timestep() {
-        for time_embedding in [TimeEmbedding::Table, TimeEmbedding::Sinusoidal { features: 16 }] {
-            per_sample_timestep(time_embedding);
+    fn downsampling_halves_while_levels_stay_long_enough() {
+        // (dim, levels) → halvings: 52 values over 4 levels → 56 → 28 → 14 → 7.
+        for (dim, levels, expected) in
+            [(52, 4, 3), (8, 4, 1), (7, 4, 0), (16, 4, 2), (64, 4, 3), (64, 2, 1), (64, 1, 0)]
+        {
+            assert_eq!(halvings_for(dim, levels), expected, "dim {dim}, {levels} levels");
+        }
+        let device = Device::flex();
+        for dim in [5, 8, 13, 52] {
+            let den = DenoiserConfig {
+                channels: vec![4, 8, 16, 32],
+                downsample: true,
+                ..Default::default()
+            }
+            .init(dim, 1000, &device)
+            .unwrap();
+            assert_eq!(den.padded_dim % (1 << den.halvings), 0);
+            let x = Tensor::<2>::random(
+                [3, dim],
+                burn::tensor::Distribution::Normal(0.0, 1.0),
+                &device,
+            );
+            assert_eq!(den.forward(x, ints(&[0, 5, 999], &device)).dims(), [3, dim]);
         }
     }
 
-    fn per_sample_timestep(time_embedding: TimeEmbedding) {
+    #[test]
+    fn files_without_downsample_mean_full_length() {
+        let cfg: DenoiserConfig = serde_json::from_str(r#"{"channels": [8, 16]}"#).unwrap();
+        assert!(!cfg.downsample);
+        assert_eq!(cfg.channels, [8, 16]);
+    }
+
+    #[test]
+    fn each_sample_uses_its_own_timestep() {
+        for time_embedding in [TimeEmbedding::Table, TimeEmbedding::Sinusoidal { features: 16 }] {
+            for downsample in [false, true] {
+                per_sample_timestep(time_embedding, downsample);
+            }
+        }
+    }
+
+    fn per_sample_timestep(time_embedding: TimeEmbedding, downsample: bool) {
         let device = Device::flex();
-        let den =
-            DenoiserConfig { channels: vec![8, 16, 32], time_embedding, ..Default::default() }
-                .init(8, 100, &device)
-                .unwrap();
+        let den = DenoiserConfig {
+            channels: vec![8, 16, 32],
+            time_embedding,
+            downsample,
+            ..Default::default()
+        }
+        .init(8, 100, &device)
+        .unwrap();
         let row: Vec<f32> = (0..8).map(|i| (i as f32 * 0.37).sin()).collect();
         let x =
             Tensor::<2>::from_data(TensorData::new([row.clone(), row].concat(), [2, 8]), &device);

@@ -3,9 +3,10 @@
 //! A 1-D convolutional encoder–decoder over the flattened latent (one input channel, length
 //! = latent dim), as the reference p-diff `AE_CNN_bottleneck`: encoder blocks widen the
 //! channels (reference 64-128-256-512), decoder blocks narrow them back to 1, kernel 3, stride
-//! 1 (no downsampling) by default, additive skips from each encoder block to the decoder block of the same
-//! width, `LeakyReLU → InstanceNorm → Conv → LeakyReLU → InstanceNorm → Conv` per block, and a
-//! learned timestep embedding (a T × latent_dim table) added to the input of every block.
+//! 1 (no downsampling) by default, additive skips from each encoder block to the decoder block
+//! of the same width, `LeakyReLU → InstanceNorm → Conv → LeakyReLU → InstanceNorm → Conv` per
+//! block, and a learned timestep embedding (a T × latent_dim table) added to the input of every
+//! block.
 //!
 //! Differences from the reference:
 //! - Each sample uses its own timestep (the reference broadcasts the first sample's t to the

@@ -183,7 +183,6 @@ impl DenoiserConfig {
             enc,
             dec,
             dim,
-            padded_dim: dim.next_multiple_of(1 << halvings),
             halvings,
             negative_slope: self.negative_slope,
         })
@@ -235,8 +234,6 @@ pub struct Denoiser {
     enc: Vec<DenoiserBlock>,
     dec: Vec<DenoiserBlock>,
     dim: usize,
-    /// `dim` rounded up to a multiple of 2^halvings.
-    padded_dim: usize,
     /// Levels 1..=halvings each halve the length; deeper levels keep it.
     halvings: usize,
     negative_slope: f64,
@@ -246,6 +243,11 @@ impl Denoiser {
     /// Latent dimension.
     pub fn dim(&self) -> usize {
         self.dim
+    }
+
+    /// `dim` rounded up to a multiple of 2^halvings, the length the levels work on.
+    fn padded_dim(&self) -> usize {
+        self.dim.next_multiple_of(1 << self.halvings)
     }
 
     /// The per-sample timestep vector, `[batch]` → `[batch, 1, dim]`.
@@ -276,11 +278,12 @@ impl Denoiser {
     pub fn forward(&self, x: Tensor<2>, t: Tensor<1, Int>) -> Tensor<2> {
         let [batch, dim] = x.dims();
         assert_eq!(dim, self.dim, "denoiser built for latent dim {}", self.dim);
+        let padded_dim = self.padded_dim();
         let pad = |v: Tensor<3>| {
-            if self.padded_dim == dim {
+            if padded_dim == dim {
                 return v;
             }
-            let zeros = Tensor::zeros([batch, 1, self.padded_dim - dim], &v.device());
+            let zeros = Tensor::zeros([batch, 1, padded_dim - dim], &v.device());
             Tensor::cat(vec![v, zeros], 2)
         };
         // The timestep vector at each level's length ([batch, 1, length]).
@@ -429,7 +432,8 @@ mod tests {
             assert_eq!(halvings_for(dim, levels), expected, "dim {dim}, {levels} levels");
         }
         let device = Device::flex();
-        for dim in [5, 8, 13, 52] {
+        // (dim, halvings, padded length) for a 4-level denoiser.
+        for (dim, halvings, padded) in [(5, 0, 5), (8, 1, 8), (13, 1, 14), (52, 3, 56)] {
             let den = DenoiserConfig {
                 channels: vec![4, 8, 16, 32],
                 downsample: true,
@@ -437,7 +441,7 @@ mod tests {
             }
             .init(dim, 1000, &device)
             .unwrap();
-            assert_eq!(den.padded_dim % (1 << den.halvings), 0);
+            assert_eq!((den.halvings, den.padded_dim()), (halvings, padded), "dim {dim}");
             let x = Tensor::<2>::random(
                 [3, dim],
                 burn::tensor::Distribution::Normal(0.0, 1.0),

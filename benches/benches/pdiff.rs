@@ -100,6 +100,9 @@ fn sampling(c: &mut Criterion) {
         .throughput(Throughput::Elements(N as u64));
     for p in SIZES {
         let dim = config.ae.geometry(p).unwrap().latent_dim();
+        let x = Tensor::<2>::random([N, dim], burn::tensor::Distribution::Default, &device);
+        let noise = Tensor::<2>::random([N, dim], burn::tensor::Distribution::Default, &device);
+        let t = 500;
         // The denoiser at full length and as a 1-D U-Net (`downsample`), whichever is the
         // default, so one run gives their ratio.
         for downsample in [false, true] {
@@ -116,9 +119,6 @@ fn sampling(c: &mut Criterion) {
                     sample_latents(&denoiser, &schedule, N, sampler, &mut rng, &device).into_data()
                 })
             });
-            let x = Tensor::<2>::random([N, dim], burn::tensor::Distribution::Default, &device);
-            let noise = Tensor::<2>::random([N, dim], burn::tensor::Distribution::Default, &device);
-            let t = 500;
             group.bench_function(BenchmarkId::new(format!("ddpm_step_n100_{suffix}"), p), |b| {
                 b.iter(|| {
                     let timestep = Tensor::<1, Int>::full([N], t as i64, &device);

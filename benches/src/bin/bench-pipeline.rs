@@ -194,12 +194,44 @@ fn machine() -> Value {
     json!({
         "nproc": shell("nproc").and_then(|s| s.parse::<u64>().ok()),
         "cpu_model": field(&cpuinfo, "model name"),
-        "cpu_flags_avx2": field(&cpuinfo, "flags").map(|f| f.split(' ').any(|x| x == "avx2")),
-        "cpu_flags_avx512f": field(&cpuinfo, "flags").map(|f| f.split(' ').any(|x| x == "avx512f")),
+        // The SIMD level and cache sizes pick burn-flex's and gemm's kernels and blocking,
+        // hence the summation order: results can differ between machines that differ here.
+        "cpu_simd_flags": field(&cpuinfo, "flags").map(|f| simd_flags(&f)),
+        "cpu_caches": caches(),
         "memory_gib": mem_kib.map(|k| (k / 1024.0 / 1024.0 * 10.0).round() / 10.0),
         "kernel": std::fs::read_to_string("/proc/sys/kernel/osrelease").ok().map(|s| s.trim().to_string()),
         "load_average_at_start": load.split_whitespace().take(3).filter_map(|v| v.parse::<f64>().ok()).collect::<Vec<_>>(),
     })
+}
+
+/// The SIMD-related flags among `flags` (a `/proc/cpuinfo` flags line), sorted.
+fn simd_flags(flags: &str) -> Vec<String> {
+    let mut out: Vec<String> = flags
+        .split_whitespace()
+        .filter(|f| f.starts_with("avx") || f.starts_with("sse") || matches!(*f, "fma" | "f16c"))
+        .map(str::to_string)
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// CPU 0's caches as "L<level> <type> <size>", from sysfs (empty where it is unavailable).
+fn caches() -> Vec<String> {
+    let read = |path: &std::path::Path, name: &str| {
+        std::fs::read_to_string(path.join(name)).ok().map(|s| s.trim().to_string())
+    };
+    let mut dirs: Vec<_> = std::fs::read_dir("/sys/devices/system/cpu/cpu0/cache")
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("index")))
+        .collect();
+    dirs.sort();
+    dirs.iter()
+        .filter_map(|d| {
+            Some(format!("L{} {} {}", read(d, "level")?, read(d, "type")?, read(d, "size")?))
+        })
+        .collect()
 }
 
 /// What `/usr/bin/time -v` reported.
@@ -396,6 +428,15 @@ mod tests {
         assert_eq!(
             parse_time_v("\tElapsed (wall clock) time (h:mm:ss or m:ss): 0:07.25").wall,
             7.25
+        );
+    }
+
+    #[test]
+    fn keeps_only_simd_flags_sorted() {
+        let flags = "fpu sse2 avx512f fma pni avx2 ht avx512_bf16 f16c sse4_2";
+        assert_eq!(
+            simd_flags(flags),
+            ["avx2", "avx512_bf16", "avx512f", "f16c", "fma", "sse2", "sse4_2"]
         );
     }
 

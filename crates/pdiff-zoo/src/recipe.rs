@@ -524,7 +524,7 @@ fn validate(recipe: &Recipe, text: &str) -> Result<Vec<ArchPlan>> {
         }
         let sampler = match g.sampler.unwrap_or(SamplerName::Ddim) {
             SamplerName::Ddpm => Sampler::Ddpm,
-            SamplerName::Ddim => match g.ddim_steps.unwrap_or(50) {
+            SamplerName::Ddim => match g.ddim_steps.unwrap_or(Sampler::DEFAULT_DDIM_STEPS) {
                 0 => bail!(key_error(text, "generate.ddim_steps", "must be at least 1")),
                 s => Sampler::ddim(s),
             },

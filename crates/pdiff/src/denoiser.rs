@@ -5,8 +5,9 @@
 //! channels (reference 64-128-256-512), decoder blocks narrow them back to 1, kernel 3, stride
 //! 1 (no downsampling) by default, additive skips from each encoder block to the decoder block
 //! of the same width, `LeakyReLU → InstanceNorm → Conv → LeakyReLU → InstanceNorm → Conv` per
-//! block, and a learned timestep embedding (a T × latent_dim table) added to the input of every
-//! block.
+//! block, and a timestep vector added to the input of every block: by default fixed sinusoidal
+//! features of t through a learned linear map ([`TimeEmbedding::Sinusoidal`]); the reference's
+//! learned T × latent_dim table is [`TimeEmbedding::Table`].
 //!
 //! Differences from the reference:
 //! - Each sample uses its own timestep (the reference broadcasts the first sample's t to the

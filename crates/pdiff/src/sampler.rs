@@ -25,6 +25,9 @@ pub enum Sampler {
 }
 
 impl Sampler {
+    /// The DDIM step count the CLI and recipes default to.
+    pub const DEFAULT_DDIM_STEPS: usize = 50;
+
     /// DDIM with `steps` steps and η = 0.
     pub fn ddim(steps: usize) -> Self {
         Sampler::Ddim { steps, eta: 0.0 }

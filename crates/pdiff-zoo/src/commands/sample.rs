@@ -45,9 +45,10 @@ pub struct Args {
     /// see docs/METHOD-NOTES.md §7).
     #[arg(long, value_enum, default_value_t = SamplerKind::Ddim)]
     sampler: SamplerKind,
-    /// Steps of the DDIM sampler.
-    #[arg(long, default_value_t = 50)]
-    ddim_steps: usize,
+    /// Steps of the DDIM sampler (at least 1).
+    #[arg(long, default_value_t = Sampler::DEFAULT_DDIM_STEPS as u64,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    ddim_steps: u64,
     #[command(flatten)]
     run: RunArgs,
     /// Output: generated vectors with their scores, as a collection file [default: beside
@@ -67,7 +68,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let data = load_for_card(&args.data, &card)?;
     let sampler = match args.sampler {
         SamplerKind::Ddpm => Sampler::Ddpm,
-        SamplerKind::Ddim => Sampler::ddim(args.ddim_steps),
+        SamplerKind::Ddim => Sampler::ddim(args.ddim_steps as usize),
     };
     let settings = GenerateSettings { count: args.count, sampler, seed: args.run.seed };
     let bar = progress::bar(0, "evaluate");

@@ -680,10 +680,17 @@ fn resolve_pdiff(base: &toml::Table, over: &toml::Table) -> Result<PdiffConfig, 
             }
         }
     }
-    let mut merged = serde_json::to_value(PdiffConfig::default()).expect("config serializes");
     let overrides = serde_json::to_value(&table)
         .map_err(|e| PdiffError { key: None, message: e.to_string() })?;
-    json_merge(&mut merged, &overrides);
+    pdiff_over_defaults(&overrides)
+}
+
+/// Reads `overrides` (a partial p-diff configuration) deep-merged over
+/// [`PdiffConfig::default`]: a nested table sets only the keys it names, the rest keep their
+/// defaults (plain serde defaults would reset a half-given `ae` to `AeConfig::default()`).
+fn pdiff_over_defaults(overrides: &serde_json::Value) -> Result<PdiffConfig, PdiffError> {
+    let mut merged = serde_json::to_value(PdiffConfig::default()).expect("config serializes");
+    json_merge(&mut merged, overrides);
     serde_json::from_value(merged).map_err(|e| {
         let message = e.to_string();
         let key = message
@@ -692,6 +699,16 @@ fn resolve_pdiff(base: &toml::Table, over: &toml::Table) -> Result<PdiffConfig, 
             .map(str::to_string)
             .filter(|_| message.starts_with("unknown field"));
         PdiffError { key, message }
+    })
+}
+
+/// [`pdiff_over_defaults`] for `pdiff-zoo fit --config`: the JSON at `path` over the defaults,
+/// with the file (and the key, where serde names one) in the error.
+pub fn pdiff_config_file(path: &Path) -> Result<PdiffConfig> {
+    let overrides: serde_json::Value = zoo_io::read_json(path)?;
+    pdiff_over_defaults(&overrides).map_err(|e| match e.key {
+        Some(key) => anyhow::anyhow!("{}: key `{key}`: {}", path.display(), e.message),
+        None => anyhow::anyhow!("{}: {}", path.display(), e.message),
     })
 }
 
@@ -719,5 +736,31 @@ fn json_merge(base: &mut serde_json::Value, over: &serde_json::Value) {
             }
         }
         (slot, value) => *slot = value.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_file_sets_only_the_keys_it_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.json");
+        std::fs::write(&path, r#"{"ae": {"latent_noise": 0.02}, "ddpm_train": {"steps": 7}}"#)
+            .unwrap();
+        let config = pdiff_config_file(&path).unwrap();
+        let defaults = PdiffConfig::default();
+        assert_eq!(config.ae.latent_noise, 0.02);
+        // The rest of `ae` keeps the default (small) autoencoder, not `AeConfig::default()`.
+        assert_eq!(config.ae.dec_channels, defaults.ae.dec_channels);
+        assert_eq!(config.ae.enc_channels, defaults.ae.enc_channels);
+        assert_eq!(config.ddpm_train.steps, 7);
+        assert_eq!(config.ddpm_train.lr, defaults.ddpm_train.lr);
+        assert_eq!(config.ae_train.steps, defaults.ae_train.steps);
+
+        std::fs::write(&path, r#"{"ae": {"latent_nois": 0.02}}"#).unwrap();
+        let err = pdiff_config_file(&path).unwrap_err().to_string();
+        assert!(err.contains("p.json") && err.contains("latent_nois"), "{err}");
     }
 }

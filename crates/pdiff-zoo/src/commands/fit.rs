@@ -9,6 +9,7 @@ use zoo_train::collect::Collection;
 
 use crate::backend::{RunArgs, device};
 use crate::progress;
+use crate::recipe::pdiff_config_file;
 use crate::stages::fit_collection;
 
 /// Arguments of `fit`.
@@ -23,7 +24,8 @@ pub struct Args {
     /// Denoiser optimizer steps [default: 1000; the reference uses 30000].
     #[arg(long)]
     ddpm_steps: Option<usize>,
-    /// Full p-diff configuration as JSON (every field optional; see docs/RECIPES.md).
+    /// p-diff configuration as JSON: the keys it names over the defaults, nested tables key
+    /// by key, as a recipe's `[pdiff]` (see docs/RECIPES.md).
     #[arg(long)]
     config: Option<PathBuf>,
     #[command(flatten)]
@@ -35,8 +37,8 @@ pub struct Args {
 
 /// Runs `fit`.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let mut config: PdiffConfig = match &args.config {
-        Some(path) => zoo_io::read_json(path)?,
+    let mut config = match &args.config {
+        Some(path) => pdiff_config_file(path)?,
         None => PdiffConfig::default(),
     };
     if let Some(steps) = args.ae_steps {

@@ -49,7 +49,7 @@ pub use error::{ExportError, Result};
 pub use export::{ExportOptions, check_opset, export_model};
 pub use layers::layer_norm_epsilon;
 pub use metadata::{Metadata, PDIFF_ZOO_VERSION, Source, parse_floats};
-pub use select::{diverse, error_set, iou, top_k};
+pub use select::{diverse, top_k};
 pub use verify::{
     FileCheck, Verified, accuracy_percent, burn_logits, check_batch, export_verified,
     ort_predictions, test_data_dir, verify_file, write_with_test_data,

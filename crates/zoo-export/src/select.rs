@@ -2,6 +2,8 @@
 //! members whose errors overlap least (lowest IoU of error sets) among those accurate enough.
 //! Select on the validation split; report on the test split.
 
+use zoo_train::metrics::ErrorSet;
+
 use crate::error::{ExportError, Result};
 
 /// Indices of the `k` highest accuracies, best first (ties: lower index first).
@@ -15,38 +17,10 @@ pub fn top_k(accuracies: &[f64], k: usize) -> Result<Vec<usize>> {
     Ok(order)
 }
 
-/// Intersection over union of two sorted index sets (0 when both are empty).
-pub fn iou(a: &[usize], b: &[usize]) -> f64 {
-    let (mut i, mut j, mut inter) = (0, 0, 0usize);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                inter += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    let union = a.len() + b.len() - inter;
-    if union == 0 { 0.0 } else { inter as f64 / union as f64 }
-}
-
-/// Sorted indices of the samples `predictions` gets wrong.
-pub fn error_set(predictions: &[u16], labels: &[u16]) -> Vec<usize> {
-    predictions
-        .iter()
-        .zip(labels)
-        .enumerate()
-        .filter(|(_, (p, l))| p != l)
-        .map(|(i, _)| i)
-        .collect()
-}
-
 /// Greedy diverse selection: among candidates with accuracy ≥ `min_accuracy`, start from the
 /// most accurate, then repeatedly add the candidate whose error set has the lowest mean IoU
-/// with the members chosen so far (ties: higher accuracy, then lower index). `predictions[i]`
+/// with the members chosen so far (ties: higher accuracy, then lower index; two members
+/// without errors count as identical, IoU 1). `predictions[i]`
 /// are candidate `i`'s predicted classes on the samples whose true classes are `labels`.
 pub fn diverse(
     accuracies: &[f64],
@@ -78,14 +52,14 @@ pub fn diverse(
             accuracies.len()
         )));
     }
-    let errors: Vec<Vec<usize>> = predictions.iter().map(|p| error_set(p, labels)).collect();
+    let errors: Vec<ErrorSet> = predictions.iter().map(|p| ErrorSet::new(p, labels)).collect();
     let best = *top_k(&eligible.iter().map(|&i| accuracies[i]).collect::<Vec<_>>(), 1)?
         .first()
         .expect("one");
     let mut chosen = vec![eligible[best]];
     while chosen.len() < k {
         let score = |i: usize| {
-            chosen.iter().map(|&c| iou(&errors[i], &errors[c])).sum::<f64>() / chosen.len() as f64
+            chosen.iter().map(|&c| errors[i].iou(&errors[c])).sum::<f64>() / chosen.len() as f64
         };
         let next = eligible
             .iter()
@@ -127,6 +101,8 @@ mod tests {
         assert_eq!(diverse(&acc, &preds, &labels, 2, 50.0).unwrap(), vec![0, 2]);
         assert_eq!(top_k(&acc, 2).unwrap(), vec![0, 1]);
         assert!(diverse(&acc, &preds, &labels, 4, 50.0).is_err());
-        assert!((iou(&[0, 1], &[1, 2]) - 1.0 / 3.0).abs() < 1e-12);
+        // Two error-free members behave identically: the second pick is the one that errs.
+        let preds = vec![vec![0; 6], vec![0; 6], vec![0, 0, 0, 0, 0, 1]];
+        assert_eq!(diverse(&[100.0, 100.0, 83.3], &preds, &labels, 2, 50.0).unwrap(), vec![0, 2]);
     }
 }

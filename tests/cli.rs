@@ -182,6 +182,19 @@ fn export_verify_and_ensemble_a_model_and_its_collection_rows() {
         "e/files/ensemble.onnx",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
+    // Member files keep their opset; asking for another one is refused, naming the file.
+    let out = run(&[
+        "ensemble",
+        "--members",
+        "x/base/model.onnx,x/k1/model.onnx",
+        "--opset",
+        "13",
+        "-o",
+        "e/opset/ensemble.onnx",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("x/base/model.onnx") && stderr(&out).contains("--opset 13"));
+    assert!(!d.join("e/opset/ensemble.onnx").exists());
     let out = run(&["verify", "e"]);
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
 

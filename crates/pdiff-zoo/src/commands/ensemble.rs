@@ -151,6 +151,20 @@ fn from_files(args: &Args) -> Result<(Vec<Ready>, Dataset)> {
         .iter()
         .map(|p| zoo_onnx::Model::read(p).with_context(|| format!("reading {}", p.display())))
         .collect::<Result<_>>()?;
+    if let Some(asked) = args.onnx.opset
+        && let Some((path, found)) = args
+            .members
+            .iter()
+            .zip(&models)
+            .map(|(p, m)| (p, m.opset()))
+            .find(|(_, o)| *o != Some(asked))
+    {
+        bail!(
+            "{} has opset {}, but --opset {asked} was asked\nhint: drop --opset (the ensemble keeps the members' opset) or re-export the members",
+            path.display(),
+            found.map_or("none".to_string(), |o| o.to_string())
+        );
+    }
     let meta: std::collections::BTreeMap<String, String> =
         models[0].metadata().into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let mut sessions: Vec<OrtModel> =

@@ -48,9 +48,10 @@ pub(crate) struct OnnxArgs {
     /// Test images in `test_data_set_0` (the verification batch).
     #[arg(long, default_value_t = 8)]
     pub batch: usize,
-    /// ONNX opset (13..=21) of the exported members.
-    #[arg(long, default_value_t = zoo_onnx::DEFAULT_OPSET)]
-    pub opset: u32,
+    /// ONNX opset (13..=21) of the exported members [default: 17]. `ensemble --members`
+    /// keeps the files' opset and refuses a different one.
+    #[arg(long)]
+    pub opset: Option<u32>,
     /// Recipe hash written into the metadata.
     #[arg(long, default_value = "")]
     pub recipe_hash: String,
@@ -59,17 +60,22 @@ pub(crate) struct OnnxArgs {
 impl OnnxArgs {
     /// Fails on an unsupported opset or an empty verification batch.
     pub fn check(&self) -> Result<()> {
-        zoo_export::check_opset(self.opset)?;
+        zoo_export::check_opset(self.opset())?;
         if self.batch == 0 {
             bail!("--batch must be at least 1");
         }
         Ok(())
     }
 
+    /// The opset asked for, or the default.
+    pub fn opset(&self) -> u32 {
+        self.opset.unwrap_or(zoo_onnx::DEFAULT_OPSET)
+    }
+
     /// The export options these flags give.
     pub fn export_options(&self) -> ExportOptions {
         ExportOptions {
-            opset: self.opset,
+            opset: self.opset(),
             metadata: Metadata { recipe_hash: self.recipe_hash.clone(), ..Metadata::default() },
         }
     }
@@ -258,7 +264,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         "member": member.id,
         "arch": card.arch.name,
         "source": member.source.as_str(),
-        "opset": args.onnx.opset,
+        "opset": args.onnx.opset(),
         "batch_rows": a.rows,
         "max_abs_diff": a.max_abs_diff,
         "argmax_agreement": a.argmax_agreement,

@@ -54,6 +54,49 @@ pub struct Diversity {
     /// members' mean L2 distance from the trained set (σ = [`NoiseCalibration::equal_l2_sigma`]).
     #[serde(default)]
     pub noise_equal_l2_max_iou_to_trained_mean: f64,
+    /// The max-IoU means again over only the members whose validation accuracy reaches the
+    /// trained set's lowest: whether generated members differ from the trained ones at
+    /// trained-level accuracy, whatever their weaker tail does to the matched noise.
+    #[serde(default)]
+    pub at_trained_accuracy: AtTrainedAccuracy,
+}
+
+/// Mean max-IoU to the trained set of the members at trained-level validation accuracy
+/// (≥ the lowest trained checkpoint's), per group; `None` where a group has no such member.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct AtTrainedAccuracy {
+    /// The validation accuracy threshold (the trained set's minimum).
+    pub min_val: f64,
+    /// Generated members at or above it.
+    pub generated: usize,
+    /// Their mean max-IoU to the trained set.
+    pub generated_max_iou_mean: Option<f64>,
+    /// Noise-added members at or above it.
+    pub noise_added: usize,
+    /// Their mean max-IoU to the trained set.
+    pub noise_max_iou_mean: Option<f64>,
+}
+
+impl AtTrainedAccuracy {
+    fn new(
+        trained_val: &[f64],
+        generated: (&[MemberScore], &[f64]),
+        noise: (&[MemberScore], &[f64]),
+    ) -> Self {
+        let min_val = trained_val.iter().copied().fold(f64::INFINITY, f64::min);
+        let band = |(scores, max_iou): (&[MemberScore], &[f64])| {
+            let kept: Vec<f64> = scores
+                .iter()
+                .zip(max_iou)
+                .filter(|(s, _)| s.val >= min_val)
+                .map(|(_, &m)| m)
+                .collect();
+            (kept.len(), (!kept.is_empty()).then(|| mean(&kept)))
+        };
+        let (generated, generated_max_iou_mean) = band(generated);
+        let (noise_added, noise_max_iou_mean) = band(noise);
+        Self { min_val, generated, generated_max_iou_mean, noise_added, noise_max_iou_mean }
+    }
 }
 
 /// One member in the comparison.
@@ -328,6 +371,11 @@ pub fn compare(
                 &equal_l2_sets,
                 &trained_sets,
             )),
+            at_trained_accuracy: AtTrainedAccuracy::new(
+                &trained.val_accuracy,
+                (generated.scores, &gen_max),
+                (noise.scores, &noise_max),
+            ),
         },
         members,
     }
@@ -349,6 +397,19 @@ mod tests {
             test_predictions: vec![Vec::new(); k],
             info: serde_json::Value::Null,
         }
+    }
+
+    #[test]
+    fn at_trained_accuracy_keeps_members_reaching_the_lowest_trained_val() {
+        let score = |val: f64| MemberScore { val, test: val, test_predictions: Vec::new() };
+        let generated = [score(98.0), score(96.0), score(97.5)];
+        let noise = [score(90.0)];
+        let band =
+            AtTrainedAccuracy::new(&[97.5, 99.0], (&generated, &[0.9, 0.1, 0.7]), (&noise, &[0.5]));
+        assert_eq!(band.min_val, 97.5);
+        assert_eq!(band.generated, 2);
+        assert!((band.generated_max_iou_mean.unwrap() - 0.8).abs() < 1e-12);
+        assert_eq!((band.noise_added, band.noise_max_iou_mean), (0, None));
     }
 
     #[test]

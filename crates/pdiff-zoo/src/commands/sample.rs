@@ -105,12 +105,14 @@ pub fn comparison_table(comparison: &Comparison) -> String {
         (&comparison.trained.test, &comparison.generated.test, &comparison.noise_added.test);
     let d = &comparison.diversity;
     let c = &comparison.noise_calibration;
+    let band = &d.at_trained_accuracy;
     format!(
         "test accuracy  best / median / min\n  trained     {:6.2} {:6.2} {:6.2}  (K = {})\n  \
          generated   {:6.2} {:6.2} {:6.2}  (N = {})\n  noise-added {:6.2} {:6.2} {:6.2}  \
          (σ = {:.4}, matched to the generated mean val accuracy {:.2} in {} probes)\n\
          max IoU to trained: generated {:.3}, noise-added {:.3}, noise at equal L2 (σ = {:.4}) \
-         {:.3}; trained nearest-neighbour {:.3}",
+         {:.3}; trained nearest-neighbour {:.3}\n\
+         at trained-level val accuracy (≥ {:.2}): generated {} ({}), noise-added {} ({})",
         t.best,
         t.median,
         t.min,
@@ -130,5 +132,14 @@ pub fn comparison_table(comparison: &Comparison) -> String {
         c.equal_l2_sigma,
         d.noise_equal_l2_max_iou_to_trained_mean,
         d.trained_nn_iou_mean,
+        band.min_val,
+        iou_text(band.generated_max_iou_mean),
+        band.generated,
+        iou_text(band.noise_max_iou_mean),
+        band.noise_added,
     )
+}
+
+fn iou_text(value: Option<f64>) -> String {
+    value.map_or("—".to_string(), |v| format!("{v:.3}"))
 }

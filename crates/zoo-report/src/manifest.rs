@@ -192,6 +192,13 @@ pub struct Diversity {
     /// `noise_added` is matched in accuracy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub noise_equal_l2_max_iou_to_trained_mean: Option<f64>,
+    /// `max_iou_to_trained_mean` over only the generated members whose validation accuracy
+    /// reaches the trained set's lowest (none there: `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_max_iou_at_trained_accuracy: Option<f64>,
+    /// The same for the noise-added members.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise_max_iou_at_trained_accuracy: Option<f64>,
 }
 
 /// A manifest that cannot be read, written or merged.

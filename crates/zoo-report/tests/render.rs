@@ -46,6 +46,8 @@ fn report_has_every_table_and_every_id() {
         assert!(html.contains(&format!("id=\"arch-{arch}\"")), "section of {arch} missing");
     }
     assert!(html.contains("mnist-quick") && html.contains("2026-11-25"));
+    // The diversity split at trained-level accuracy (synthetic: generated 0.7, no noise).
+    assert!(html.contains("at trained-level accuracy") && html.contains("<td>0.700 vs —</td>"));
     for stage in ["train", "collect", "fit", "sample", "export", "verify", "ensemble", "report"] {
         assert!(html.contains(&format!(">{stage}</th>")), "stage {stage} missing");
     }

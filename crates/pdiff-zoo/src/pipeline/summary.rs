@@ -92,6 +92,10 @@ pub fn zoo_outputs(recipe: &LoadedRecipe, zoo: &ZooLayout, archs: &[&str]) -> Re
                     noise_equal_l2_max_iou_to_trained_mean: Some(
                         d.noise_equal_l2_max_iou_to_trained_mean,
                     ),
+                    generated_max_iou_at_trained_accuracy: d
+                        .at_trained_accuracy
+                        .generated_max_iou_mean,
+                    noise_max_iou_at_trained_accuracy: d.at_trained_accuracy.noise_max_iou_mean,
                 },
             },
         );

@@ -17,6 +17,7 @@ use zoo_train::compare::{
     Comparison, NoiseCalibration, NoiseDirections, Scored, calibrate_sigma, compare,
     matched_noise_sigma,
 };
+use zoo_train::drift::Drift;
 use zoo_train::members::MemberBase;
 use zoo_train::metrics::{ErrorSet, Summary, mean, nearest_neighbour_iou};
 use zoo_train::prefix::cut_for;
@@ -79,7 +80,8 @@ pub fn collect_checkpoints(
     Ok((collection, report))
 }
 
-/// How far a collection spreads: L2 to the mean vector and nearest-neighbour IoU of errors.
+/// How far a collection spreads (L2 to the mean vector, nearest-neighbour IoU of errors) and
+/// in how many directions ([`Drift`]).
 pub fn spread_report(collection: &Collection, labels: &[u16]) -> serde_json::Value {
     let p = collection.layout.len();
     let k = collection.len();
@@ -108,6 +110,7 @@ pub fn spread_report(collection: &Collection, labels: &[u16]) -> serde_json::Val
         "l2_first_last": first_last.map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>().sqrt(),
         "trained_nn_iou_mean": mean(&nearest_neighbour_iou(&sets)),
         "iou_first_last": sets[0].iou(&sets[k - 1]),
+        "drift": Drift::of(&collection.params, p),
     })
 }
 

@@ -4,12 +4,14 @@
 //!   validation, deterministic for a seed on CPU.
 //! - [`eval`]: batched evaluation (accuracy, predictions) of a model or of many members
 //!   that share a prefix.
+//! - [`drift`]: whether a collection is a cloud around an optimum or a still-moving path.
 //! - [`store`]: the model file (safetensors with dotted PyTorch-style names + a JSON card),
 //!   written atomically.
 
 pub mod batches;
 pub mod collect;
 pub mod compare;
+pub mod drift;
 pub mod eval;
 pub mod members;
 pub mod metrics;

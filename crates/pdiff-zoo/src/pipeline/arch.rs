@@ -157,10 +157,13 @@ impl<'a> ArchRun<'a> {
         )?;
         bar.finish_and_clear();
         self.log.line(&format!(
-            "{}: {} checkpoints, nearest-neighbour IoU of errors {:.3}",
+            "{}: {} checkpoints, nearest-neighbour IoU of errors {:.3}, linear trend {:.0} % \
+             and first principal component {:.0} % of the variance",
             self.plan.name,
             report["checkpoints"],
-            report["trained_nn_iou_mean"].as_f64().unwrap_or(f64::NAN)
+            report["trained_nn_iou_mean"].as_f64().unwrap_or(f64::NAN),
+            100.0 * report["drift"]["trend_fraction"].as_f64().unwrap_or(f64::NAN),
+            100.0 * report["drift"]["top_component_fraction"].as_f64().unwrap_or(f64::NAN),
         ));
         Ok(report)
     }

@@ -48,13 +48,24 @@ pub(crate) struct OnnxArgs {
     /// Test images in `test_data_set_0` (the verification batch).
     #[arg(long, default_value_t = 8)]
     pub batch: usize,
-    /// ONNX opset (13..=21) of the exported members [default: 17]. `ensemble --members`
-    /// keeps the files' opset and refuses a different one.
-    #[arg(long)]
+    /// ONNX opset of the exported members (help text: [`opset_help`]).
+    #[arg(long, help = opset_help())]
     pub opset: Option<u32>,
     /// Recipe hash written into the metadata.
     #[arg(long, default_value = "")]
     pub recipe_hash: String,
+}
+
+/// `--opset`'s help, with the supported range and the default from `zoo_onnx` (the field is
+/// an `Option`, so clap cannot print the default itself).
+fn opset_help() -> String {
+    format!(
+        "ONNX opset ({}..={}) of the exported members [default: {}]. `ensemble --members` keeps \
+         the files' opset and refuses a different one",
+        zoo_onnx::MIN_OPSET,
+        zoo_onnx::MAX_OPSET,
+        zoo_onnx::DEFAULT_OPSET
+    )
 }
 
 impl OnnxArgs {

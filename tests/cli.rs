@@ -78,6 +78,10 @@ fn train_then_collect_a_few_steps_writes_model_card_and_collection() {
     let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["checkpoints"], 4);
     assert_eq!(report["values"], 4 * 64, "norm2 + final norm of width 64");
+    for share in ["trend_fraction", "top_component_fraction"] {
+        let v = report["drift"][share].as_f64().unwrap_or(f64::NAN);
+        assert!((0.0..=1.0 + 1e-9).contains(&v), "{share} {v} in {report}");
+    }
     assert!(dir.path().join("m/c.safetensors").exists());
 }
 

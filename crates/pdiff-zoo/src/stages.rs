@@ -15,7 +15,7 @@ use zoo_models::{ArchSpec, Model};
 use zoo_train::collect::{CollectConfig, Collection, collect};
 use zoo_train::compare::{
     Comparison, NoiseCalibration, NoiseDirections, Scored, calibrate_sigma, compare,
-    matched_noise_sigma,
+    interpolations, matched_noise_sigma,
 };
 use zoo_train::drift::Drift;
 use zoo_train::members::MemberBase;
@@ -142,7 +142,8 @@ pub struct GenerateSettings {
     pub count: usize,
     /// Sampler of the latents.
     pub sampler: Sampler,
-    /// Seed of the sampler (the noise-added baseline uses `seed + 1`).
+    /// Seed of the sampler (the noise-added baseline uses `seed + 1`, the interpolation
+    /// baseline `seed + 2`).
     pub seed: u64,
 }
 
@@ -153,6 +154,11 @@ impl GenerateSettings {
     /// Seed of the noise-added baseline.
     fn noise_seed(&self) -> u64 {
         self.seed.wrapping_add(1)
+    }
+
+    /// Seed of the interpolation baseline.
+    fn interpolation_seed(&self) -> u64 {
+        self.seed.wrapping_add(2)
     }
 }
 
@@ -205,7 +211,7 @@ pub fn generate(
     let base = MemberBase { arch: &trained.arch, model, layout: &trained.layout };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let splice = "splicing generated parameters into the network";
-    bar.set_length(3 * n as u64);
+    bar.set_length(4 * n as u64);
     let progress = |offset: usize| move |i: usize| bar.set_position((offset + i) as u64);
     let scores = base.score(&generated, &val, &test, threads, progress(0)).context(splice)?;
 
@@ -231,6 +237,9 @@ pub fn generate(
         .context(splice)?;
     let equal_l2_predictions: Vec<Vec<u16>> =
         equal_l2.into_iter().map(|mut e| e.remove(0).predictions).collect();
+    let interpolated = interpolations(trained, n, settings.interpolation_seed());
+    let interpolated_scores =
+        base.score(&interpolated, &val, &test, threads, progress(3 * n)).context(splice)?;
     let evaluate_seconds = started.elapsed().as_secs_f64();
     let calibration = NoiseCalibration { target_val_mean: target, probes, equal_l2_sigma };
     let comparison = compare(
@@ -238,6 +247,7 @@ pub fn generate(
         &data.test.labels,
         Scored { vectors: &generated, scores: &scores },
         Scored { vectors: &noise, scores: &noise_scores },
+        Scored { vectors: &interpolated, scores: &interpolated_scores },
         sigma,
         calibration,
         &equal_l2_predictions,

@@ -8,7 +8,9 @@
 //! dozen accuracies stays flat over a wide range of σ (BatchNorm affine parameters tolerate
 //! noise), so it fixes no scale, while the mean falls steadily and crosses the target once. A second set at the generated members' L2
 //! distance from the trained set is scored on the test split only, for the stricter
-//! comparison at equal distance.
+//! comparison at equal distance. A third baseline, [`interpolations`] between two trained
+//! checkpoints, tells generated members that are new from ones that only interpolate the
+//! collection (Zeng et al. 2025 found p-diff's members to be mostly that).
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -59,6 +61,10 @@ pub struct Diversity {
     /// trained-level accuracy, whatever their weaker tail does to the matched noise.
     #[serde(default)]
     pub at_trained_accuracy: AtTrainedAccuracy,
+    /// Mean max-IoU to the trained set of the [`interpolations`] baseline (`None` in files
+    /// written before it existed).
+    #[serde(default)]
+    pub interpolated_max_iou_to_trained_mean: Option<f64>,
 }
 
 /// Mean max-IoU to the trained set of the members at trained-level validation accuracy
@@ -125,6 +131,9 @@ pub struct Comparison {
     pub generated: GroupSummary,
     /// Noise-added baseline.
     pub noise_added: GroupSummary,
+    /// Interpolation baseline ([`interpolations`]; `None` in files written before it).
+    #[serde(default)]
+    pub interpolated: Option<GroupSummary>,
     /// Std of the Gaussian noise of the baseline.
     pub noise_sigma: f64,
     /// How `noise_sigma` was found.
@@ -141,6 +150,29 @@ pub struct Comparison {
 pub fn matched_noise_sigma(trained: &Collection, generated: &[f32]) -> f64 {
     let p = trained.layout.len();
     mean(&l2_to_nearest(generated, &trained.params, p)) / (p as f64).sqrt()
+}
+
+/// The interpolation baseline: `n` vectors (1 − λ)·a + λ·b, each from two distinct trained
+/// checkpoints a, b and λ ~ U(0, 1), drawn from `seed` (row-major `[n, P]`). A generator that
+/// only interpolates its training checkpoints makes members like these.
+///
+/// # Panics
+/// If the collection has fewer than two checkpoints.
+pub fn interpolations(trained: &Collection, n: usize, seed: u64) -> Vec<f32> {
+    use rand::Rng;
+    let k = trained.len();
+    assert!(k >= 2, "interpolation needs two checkpoints, the collection has {k}");
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut out = Vec::with_capacity(n * trained.layout.len());
+    for _ in 0..n {
+        let a = rng.random_range(0..k);
+        let b = (a + rng.random_range(1..k)) % k;
+        let lambda: f32 = rng.random();
+        out.extend(
+            trained.row(a).iter().zip(trained.row(b)).map(|(x, y)| (1.0 - lambda) * x + lambda * y),
+        );
+    }
+    out
 }
 
 /// The draws of a noise-added group: member `i` is trained row `parents[i]` plus σ · `z_i`
@@ -288,12 +320,14 @@ pub struct Scored<'a> {
 
 /// Compares generated and noise-added members (already scored) with the trained collection.
 /// `equal_l2_predictions` are the test predictions of the noise-added members at
-/// `calibration.equal_l2_sigma`.
+/// `calibration.equal_l2_sigma`; `interpolated` is the scored [`interpolations`] baseline.
+#[allow(clippy::too_many_arguments)]
 pub fn compare(
     trained: &Collection,
     labels: &[u16],
     generated: Scored,
     noise: Scored,
+    interpolated: Scored,
     noise_sigma: f64,
     calibration: NoiseCalibration,
     equal_l2_predictions: &[Vec<u16>],
@@ -310,9 +344,11 @@ pub fn compare(
         equal_l2_predictions.iter().map(|pr| ErrorSet::new(pr, labels)).collect();
     let gen_max = max_iou_to(&generated_sets, &trained_sets);
     let noise_max = max_iou_to(&noise_sets, &trained_sets);
+    let interpolated_max = max_iou_to(&sets(interpolated.scores), &trained_sets);
     let trained_nn = nearest_neighbour_iou(&trained_sets);
     let gen_l2 = l2_to_nearest(generated.vectors, &trained.params, p);
     let noise_l2 = l2_to_nearest(noise.vectors, &trained.params, p);
+    let interpolated_l2 = l2_to_nearest(interpolated.vectors, &trained.params, p);
     let trained_l2: Vec<f64> = (0..trained.len())
         .map(|k| {
             let others: Vec<f32> = (0..trained.len())
@@ -348,6 +384,7 @@ pub fn compare(
     };
     push("generated", generated.scores, &gen_max, &gen_l2);
     push("noise_added", noise.scores, &noise_max, &noise_l2);
+    push("interpolated", interpolated.scores, &interpolated_max, &interpolated_l2);
 
     Comparison {
         trained: GroupSummary {
@@ -356,6 +393,7 @@ pub fn compare(
         },
         generated: group(generated.scores),
         noise_added: group(noise.scores),
+        interpolated: Some(group(interpolated.scores)),
         noise_sigma,
         noise_calibration: calibration,
         diversity: Diversity {
@@ -376,6 +414,7 @@ pub fn compare(
                 (generated.scores, &gen_max),
                 (noise.scores, &noise_max),
             ),
+            interpolated_max_iou_to_trained_mean: Some(mean(&interpolated_max)),
         },
         members,
     }
@@ -397,6 +436,31 @@ mod tests {
             test_predictions: vec![Vec::new(); k],
             info: serde_json::Value::Null,
         }
+    }
+
+    #[test]
+    fn interpolations_lie_between_two_distinct_checkpoints_and_follow_the_seed() {
+        let (k, p, n) = (5, 6, 40);
+        let mut trained = collection(k, p);
+        trained.params = (0..k * p).map(|i| ((i / p * 7 + i % p * 3) as f32).sin()).collect();
+        let members = interpolations(&trained, n, 9);
+        assert_eq!(members.len(), n * p);
+        for m in members.chunks(p) {
+            let on_a_segment = (0..k).any(|a| {
+                (0..k).filter(|&b| b != a).any(|b| {
+                    let (ra, rb) = (trained.row(a), trained.row(b));
+                    let lambda = (m[0] - ra[0]) / (rb[0] - ra[0]);
+                    (-1e-5..=1.0 + 1e-5).contains(&lambda)
+                        && (0..p)
+                            .all(|j| ((1.0 - lambda) * ra[j] + lambda * rb[j] - m[j]).abs() < 1e-4)
+                })
+            });
+            assert!(on_a_segment, "{m:?} is no interpolation of two checkpoints");
+            let copy = (0..k).any(|a| trained.row(a).iter().zip(m).all(|(x, y)| x == y));
+            assert!(!copy, "{m:?} copies a checkpoint");
+        }
+        assert_eq!(members, interpolations(&trained, n, 9));
+        assert_ne!(members, interpolations(&trained, n, 10));
     }
 
     #[test]

@@ -112,7 +112,9 @@ pub fn comparison_table(comparison: &Comparison) -> String {
          (σ = {:.4}, matched to the generated mean val accuracy {:.2} in {} probes)\n\
          max IoU to trained: generated {:.3}, noise-added {:.3}, noise at equal L2 (σ = {:.4}) \
          {:.3}; trained nearest-neighbour {:.3}\n\
-         at trained-level val accuracy (≥ {:.2}): generated {} ({}), noise-added {} ({})",
+         at trained-level val accuracy (≥ {:.2}): generated {} ({}), noise-added {} ({})\n\
+         interpolations of two trained checkpoints: max IoU to trained {}, test best / median / \
+         min {}",
         t.best,
         t.median,
         t.min,
@@ -137,6 +139,11 @@ pub fn comparison_table(comparison: &Comparison) -> String {
         band.generated,
         iou_text(band.noise_max_iou_mean),
         band.noise_added,
+        iou_text(d.interpolated_max_iou_to_trained_mean),
+        comparison.interpolated.as_ref().map_or("—".to_string(), |i| format!(
+            "{:.2} {:.2} {:.2}",
+            i.test.best, i.test.median, i.test.min
+        )),
     )
 }
 

@@ -161,12 +161,13 @@ fn overview(out: &mut String, input: &ReportInput) {
          predictions). Max-IoU columns: each member's highest IoU to any trained checkpoint, \
          averaged over the group. The noise-added members are matched to the generated ones in \
          mean validation accuracy; those at equal L2 sit as far from the trained vectors as the \
-         generated ones. The last column repeats the max-IoU comparison over only the members \
+         generated ones; the interpolated members blend two trained checkpoints (what a generator \
+         that only interpolates its training data makes). The last column repeats the max-IoU comparison over only the members \
          whose validation accuracy reaches the lowest trained checkpoint's (generated vs \
          noise).</p>\n<div class=\"scroll\"><table>\n<thead><tr><th>arch</th>\
          <th>trained ↔ trained</th><th>gen. ↔ gen.</th><th>gen. ↔ trained</th>\
          <th>max-IoU gen.</th><th>max-IoU noise</th><th>max-IoU noise, equal L2</th>\
-         <th>max-IoU trained (nearest other)</th>\
+         <th>max-IoU interpolated</th><th>max-IoU trained (nearest other)</th>\
          <th>at trained-level accuracy: gen. vs noise</th></tr></thead>\n<tbody>\n",
     );
     for arch in m.archs() {
@@ -174,7 +175,7 @@ fn overview(out: &mut String, input: &ReportInput) {
         let _ = writeln!(
             out,
             "<tr><th class=\"rowhead\">{}</th><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td>\
-             <td><b>{:.3}</b></td><td>{:.3}</td>{}<td>{:.3}</td><td>{} vs {}</td></tr>",
+             <td><b>{:.3}</b></td><td>{:.3}</td>{}<td>{}</td><td>{:.3}</td><td>{} vs {}</td></tr>",
             esc(&arch),
             d.trained_iou_mean,
             d.generated_iou_mean,
@@ -185,6 +186,7 @@ fn overview(out: &mut String, input: &ReportInput) {
                 Some(v) => format!("<td>{v:.3}</td>"),
                 None => "<td class=\"na\">—</td>".to_string(),
             },
+            optional(d.interpolated_max_iou_to_trained_mean),
             d.trained_nn_iou_mean,
             optional(d.generated_max_iou_at_trained_accuracy),
             optional(d.noise_max_iou_at_trained_accuracy),
@@ -434,12 +436,12 @@ fn timings(out: &mut String, m: &Manifest) {
     out.push_str("</table></div>\n</section>\n");
 }
 
-/// Escapes text for HTML content and attribute values.
 /// `v` to three decimals, or a dash.
 fn optional(v: Option<f64>) -> String {
     v.map_or("—".to_string(), |v| format!("{v:.3}"))
 }
 
+/// Escapes text for HTML content and attribute values.
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {

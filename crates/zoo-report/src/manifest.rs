@@ -199,6 +199,10 @@ pub struct Diversity {
     /// The same for the noise-added members.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub noise_max_iou_at_trained_accuracy: Option<f64>,
+    /// `max_iou_to_trained_mean` of interpolations between two trained checkpoints (what a
+    /// generator that only blends its training data makes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interpolated_max_iou_to_trained_mean: Option<f64>,
 }
 
 /// A manifest that cannot be read, written or merged.

@@ -48,6 +48,8 @@ fn report_has_every_table_and_every_id() {
     assert!(html.contains("mnist-quick") && html.contains("2026-11-25"));
     // The diversity split at trained-level accuracy (synthetic: generated 0.7, no noise).
     assert!(html.contains("at trained-level accuracy") && html.contains("<td>0.700 vs —</td>"));
+    // The interpolation baseline's column (synthetic: 0.993).
+    assert!(html.contains("max-IoU interpolated") && html.contains("<td>0.993</td>"));
     for stage in ["train", "collect", "fit", "sample", "export", "verify", "ensemble", "report"] {
         assert!(html.contains(&format!(">{stage}</th>")), "stage {stage} missing");
     }

@@ -196,6 +196,11 @@ impl Collection {
             )));
         }
         let k = params.shape[0];
+        if k < 2 {
+            return Err(bad(format!(
+                "tensor `params` holds {k} checkpoint(s); a collection needs at least 2"
+            )));
+        }
         let floats = |name: &str| -> Result<Vec<f64>, TrainError> {
             let t = get(name)?;
             if t.data.len() != k {

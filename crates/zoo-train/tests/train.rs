@@ -173,6 +173,19 @@ fn collection_trains_only_the_selection_and_round_trips() {
     let path = dir.path().join("c.safetensors");
     collection.save(&path).unwrap();
     assert_eq!(Collection::load(&path).unwrap(), collection);
+
+    // A one-checkpoint file is refused on load: no spread, no pairs to compare.
+    let single = Collection {
+        params: collection.row(0).to_vec(),
+        val_accuracy: collection.val_accuracy[..1].to_vec(),
+        test_accuracy: collection.test_accuracy[..1].to_vec(),
+        test_predictions: collection.test_predictions[..1].to_vec(),
+        ..collection.clone()
+    };
+    let single_path = dir.path().join("one.safetensors");
+    single.save(&single_path).unwrap();
+    let err = Collection::load(&single_path).unwrap_err().to_string();
+    assert!(err.contains("one.safetensors") && err.contains("at least 2"), "{err}");
 }
 
 #[test]

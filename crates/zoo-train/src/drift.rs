@@ -39,7 +39,7 @@ impl Drift {
         }
         Self {
             trend_fraction: trend_variance(&centred, k, p) / total,
-            top_component_fraction: top_eigenvalue(&gram(&centred, k, p)) / total,
+            top_component_fraction: top_eigenvalue(&gram(&centred, k, p), k) / total,
         }
     }
 }
@@ -83,11 +83,10 @@ fn gram(centred: &[f64], k: usize, p: usize) -> Vec<f64> {
     g
 }
 
-/// Largest eigenvalue of a symmetric positive semi-definite matrix by power iteration from
-/// a fixed start (deterministic). The start avoids the all-ones vector, which the Gram
-/// matrix of centred rows maps to zero.
-fn top_eigenvalue(g: &[f64]) -> f64 {
-    let k = (g.len() as f64).sqrt() as usize;
+/// Largest eigenvalue of a symmetric positive semi-definite `k` × `k` matrix by power
+/// iteration from a fixed start (deterministic). The start avoids the all-ones vector, which
+/// the Gram matrix of centred rows maps to zero.
+fn top_eigenvalue(g: &[f64], k: usize) -> f64 {
     let mut v: Vec<f64> = (0..k).map(|i| i as f64 + (1.7 * i as f64).sin()).collect();
     let mut lambda = 0.0;
     for _ in 0..POWER_ROUNDS {

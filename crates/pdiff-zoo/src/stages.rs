@@ -14,10 +14,10 @@ use zoo_data::Dataset;
 use zoo_models::{ArchSpec, Model};
 use zoo_train::collect::{CollectConfig, Collection, collect};
 use zoo_train::compare::{
-    Comparison, NoiseCalibration, NoiseDirections, Scored, calibrate_sigma, compare,
+    Comparison, NoiseBaseline, NoiseCalibration, NoiseDirections, Scored, calibrate_sigma, compare,
     interpolations, matched_noise_sigma,
 };
-use zoo_train::drift::Drift;
+use zoo_train::drift::{Drift, centred};
 use zoo_train::members::MemberBase;
 use zoo_train::metrics::{ErrorSet, Summary, mean, nearest_neighbour_iou};
 use zoo_train::prefix::cut_for;
@@ -85,18 +85,9 @@ pub fn collect_checkpoints(
 pub fn spread_report(collection: &Collection, labels: &[u16]) -> serde_json::Value {
     let p = collection.layout.len();
     let k = collection.len();
-    let mut centre = vec![0f64; p];
-    for row in collection.params.chunks(p) {
-        for (c, v) in centre.iter_mut().zip(row) {
-            *c += *v as f64 / k as f64;
-        }
-    }
-    let to_centre: Vec<f64> = collection
-        .params
+    let to_centre: Vec<f64> = centred(&collection.params, p)
         .chunks(p)
-        .map(|row| {
-            row.iter().zip(&centre).map(|(v, c)| (*v as f64 - c).powi(2)).sum::<f64>().sqrt()
-        })
+        .map(|row| row.iter().map(|v| v * v).sum::<f64>().sqrt())
         .collect();
     let sets: Vec<ErrorSet> =
         collection.test_predictions.iter().map(|pred| ErrorSet::new(pred, labels)).collect();
@@ -241,16 +232,17 @@ pub fn generate(
     let interpolated_scores =
         base.score(&interpolated, &val, &test, threads, progress(3 * n)).context(splice)?;
     let evaluate_seconds = started.elapsed().as_secs_f64();
-    let calibration = NoiseCalibration { target_val_mean: target, probes, equal_l2_sigma };
     let comparison = compare(
         trained,
         &data.test.labels,
         Scored { vectors: &generated, scores: &scores },
-        Scored { vectors: &noise, scores: &noise_scores },
+        NoiseBaseline {
+            members: Scored { vectors: &noise, scores: &noise_scores },
+            sigma,
+            calibration: NoiseCalibration { target_val_mean: target, probes, equal_l2_sigma },
+            equal_l2_predictions: &equal_l2_predictions,
+        },
         Scored { vectors: &interpolated, scores: &interpolated_scores },
-        sigma,
-        calibration,
-        &equal_l2_predictions,
     );
     let as_collection =
         |params: Vec<f32>, scores: Vec<zoo_train::members::MemberScore>, info| Collection {

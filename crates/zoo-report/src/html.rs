@@ -175,18 +175,15 @@ fn overview(out: &mut String, input: &ReportInput) {
         let _ = writeln!(
             out,
             "<tr><th class=\"rowhead\">{}</th><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td>\
-             <td><b>{:.3}</b></td><td>{:.3}</td>{}<td>{}</td><td>{:.3}</td><td>{} vs {}</td></tr>",
+             <td><b>{:.3}</b></td><td>{:.3}</td>{}{}<td>{:.3}</td><td>{} vs {}</td></tr>",
             esc(&arch),
             d.trained_iou_mean,
             d.generated_iou_mean,
             d.cross_iou_mean,
             d.max_iou_to_trained_mean,
             d.noise_max_iou_to_trained_mean,
-            match d.noise_equal_l2_max_iou_to_trained_mean {
-                Some(v) => format!("<td>{v:.3}</td>"),
-                None => "<td class=\"na\">—</td>".to_string(),
-            },
-            optional(d.interpolated_max_iou_to_trained_mean),
+            optional_cell(d.noise_equal_l2_max_iou_to_trained_mean),
+            optional_cell(d.interpolated_max_iou_to_trained_mean),
             d.trained_nn_iou_mean,
             optional(d.generated_max_iou_at_trained_accuracy),
             optional(d.noise_max_iou_at_trained_accuracy),
@@ -412,7 +409,7 @@ fn timings(out: &mut String, m: &Manifest) {
                     col_totals[k] += s;
                     let _ = write!(out, "<td>{}</td>", duration(s));
                 }
-                None => out.push_str("<td class=\"na\">—</td>"),
+                None => out.push_str(NA_CELL),
             }
         }
         let share = if grand > 0.0 { 100.0 * total / grand } else { 0.0 };
@@ -434,6 +431,14 @@ fn timings(out: &mut String, m: &Manifest) {
         duration(col_totals.iter().sum())
     );
     out.push_str("</table></div>\n</section>\n");
+}
+
+/// A table cell for a missing figure (a stage not run, a field an older manifest lacks).
+const NA_CELL: &str = "<td class=\"na\">—</td>";
+
+/// A table cell with `v` to three decimals, or [`NA_CELL`].
+fn optional_cell(v: Option<f64>) -> String {
+    v.map_or(NA_CELL.to_string(), |v| format!("<td>{v:.3}</td>"))
 }
 
 /// `v` to three decimals, or a dash.

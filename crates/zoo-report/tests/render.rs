@@ -140,6 +140,14 @@ fn sparse_inputs_render() {
     }
     flat.archs[0].generated[0].test = f64::NAN;
     assert_eq!(pngs(&render(&flat)).len(), 5);
+
+    // A manifest from before the interpolation baseline: one marked empty cell per arch more.
+    let na = |html: &str| html.matches("<td class=\"na\">—</td>").count();
+    let mut old = input.clone();
+    for s in old.manifest.summary.values_mut() {
+        s.diversity.interpolated_max_iou_to_trained_mean = None;
+    }
+    assert_eq!(na(&render(&old)), na(&render(&input)) + input.manifest.summary.len());
 }
 
 #[test]

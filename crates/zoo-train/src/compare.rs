@@ -318,19 +318,28 @@ pub struct Scored<'a> {
     pub scores: &'a [MemberScore],
 }
 
-/// Compares generated and noise-added members (already scored) with the trained collection.
-/// `equal_l2_predictions` are the test predictions of the noise-added members at
-/// `calibration.equal_l2_sigma`; `interpolated` is the scored [`interpolations`] baseline.
-#[allow(clippy::too_many_arguments)]
+/// The noise-added baseline, scored: its members at the calibrated σ, how σ was chosen, and
+/// the test predictions of the same directions at `calibration.equal_l2_sigma`.
+#[derive(Debug, Clone)]
+pub struct NoiseBaseline<'a> {
+    /// Members at `sigma`.
+    pub members: Scored<'a>,
+    /// The σ found by [`calibrate_sigma`].
+    pub sigma: f64,
+    /// The probes behind `sigma`.
+    pub calibration: NoiseCalibration,
+    /// Test predictions of the members at the equal-L2 σ.
+    pub equal_l2_predictions: &'a [Vec<u16>],
+}
+
+/// Compares generated members with the trained collection and the two baselines, all
+/// already scored: `noise` (see [`NoiseBaseline`]) and `interpolated` ([`interpolations`]).
 pub fn compare(
     trained: &Collection,
     labels: &[u16],
     generated: Scored,
-    noise: Scored,
+    noise: NoiseBaseline,
     interpolated: Scored,
-    noise_sigma: f64,
-    calibration: NoiseCalibration,
-    equal_l2_predictions: &[Vec<u16>],
 ) -> Comparison {
     let p = trained.layout.len();
     let trained_sets: Vec<ErrorSet> =
@@ -339,15 +348,15 @@ pub fn compare(
         scores.iter().map(|s| ErrorSet::new(&s.test_predictions, labels)).collect()
     };
     let generated_sets = sets(generated.scores);
-    let noise_sets = sets(noise.scores);
+    let noise_sets = sets(noise.members.scores);
     let equal_l2_sets: Vec<ErrorSet> =
-        equal_l2_predictions.iter().map(|pr| ErrorSet::new(pr, labels)).collect();
+        noise.equal_l2_predictions.iter().map(|pr| ErrorSet::new(pr, labels)).collect();
     let gen_max = max_iou_to(&generated_sets, &trained_sets);
     let noise_max = max_iou_to(&noise_sets, &trained_sets);
     let interpolated_max = max_iou_to(&sets(interpolated.scores), &trained_sets);
     let trained_nn = nearest_neighbour_iou(&trained_sets);
     let gen_l2 = l2_to_nearest(generated.vectors, &trained.params, p);
-    let noise_l2 = l2_to_nearest(noise.vectors, &trained.params, p);
+    let noise_l2 = l2_to_nearest(noise.members.vectors, &trained.params, p);
     let interpolated_l2 = l2_to_nearest(interpolated.vectors, &trained.params, p);
     let trained_l2: Vec<f64> = (0..trained.len())
         .map(|k| {
@@ -383,7 +392,7 @@ pub fn compare(
         }
     };
     push("generated", generated.scores, &gen_max, &gen_l2);
-    push("noise_added", noise.scores, &noise_max, &noise_l2);
+    push("noise_added", noise.members.scores, &noise_max, &noise_l2);
     push("interpolated", interpolated.scores, &interpolated_max, &interpolated_l2);
 
     Comparison {
@@ -392,10 +401,10 @@ pub fn compare(
             test: Summary::of(&trained.test_accuracy),
         },
         generated: group(generated.scores),
-        noise_added: group(noise.scores),
+        noise_added: group(noise.members.scores),
         interpolated: Some(group(interpolated.scores)),
-        noise_sigma,
-        noise_calibration: calibration,
+        noise_sigma: noise.sigma,
+        noise_calibration: noise.calibration,
         diversity: Diversity {
             trained_iou_mean: mean_pairwise_iou(&trained_sets),
             generated_iou_mean: mean_pairwise_iou(&generated_sets),
@@ -412,7 +421,7 @@ pub fn compare(
             at_trained_accuracy: AtTrainedAccuracy::new(
                 &trained.val_accuracy,
                 (generated.scores, &gen_max),
-                (noise.scores, &noise_max),
+                (noise.members.scores, &noise_max),
             ),
             interpolated_max_iou_to_trained_mean: Some(mean(&interpolated_max)),
         },

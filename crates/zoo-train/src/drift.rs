@@ -32,7 +32,7 @@ impl Drift {
         assert!(p > 0 && rows.len().is_multiple_of(p), "rows of {p} values");
         let k = rows.len() / p;
         assert!(k >= 2, "needs two checkpoints, got {k}");
-        let centred = centre(rows, p);
+        let centred = centred(rows, p);
         let total: f64 = centred.iter().map(|v| v * v).sum();
         if total == 0.0 {
             return Self { trend_fraction: 0.0, top_component_fraction: 0.0 };
@@ -44,8 +44,8 @@ impl Drift {
     }
 }
 
-/// The rows minus their mean row, in f64.
-fn centre(rows: &[f32], p: usize) -> Vec<f64> {
+/// K row-major vectors of `p` values each, minus their mean vector, in f64.
+pub fn centred(rows: &[f32], p: usize) -> Vec<f64> {
     let k = rows.len() / p;
     let mut mean = vec![0f64; p];
     for row in rows.chunks(p) {

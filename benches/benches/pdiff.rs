@@ -6,10 +6,11 @@
 //!   call of `steps = iterations`, so model init is amortized over the sample's steps);
 //! - `pdiff_sample/*`: reverse diffusion of N = 100 latents at once, with the denoiser at
 //!   full length (`_full_length`) and downsampling (`_downsampled`): the whole DDIM sampler
-//!   with 50 steps (`sample_latents`), one DDPM reverse step (`Denoiser::forward` +
-//!   `NoiseSchedule::step`; DDPM sampling runs 1,000 of them, minutes at P = 2,048, too long
-//!   for criterion's 10 samples), and decoding 100 latents into parameter vectors
-//!   (`FittedPdiff::decode`).
+//!   with 50 steps (`sample_latents`), one DDPM reverse step as `sample_latents` runs it on
+//!   the CPU (`HostDenoiser::forward` + `NoiseSchedule::step`; DDPM sampling runs 1,000 of
+//!   them, too long per call for criterion's 10 samples) and the same step through burn's
+//!   layers (`_burn`: `Denoiser::forward`, what other backends run), and decoding 100
+//!   latents into parameter vectors (`FittedPdiff::decode`).
 //!
 //! Weights are random: the cost of a step does not depend on their values.
 //! Run: `cargo bench -p pdiff-zoo-benches --bench pdiff`.
@@ -23,8 +24,8 @@ use criterion::{
 use indicatif::ProgressBar;
 use pdiff::train::{train_autoencoder, train_denoiser};
 use pdiff::{
-    DdpmTrainConfig, DenoiserConfig, Layout, NoiseSchedule, ParamDataset, PdiffConfig, Sampler,
-    TrainConfig, fit, init_params, sample_latents,
+    DdpmTrainConfig, DenoiserConfig, HostDenoiser, Layout, NoiseSchedule, ParamDataset,
+    PdiffConfig, Sampler, TrainConfig, fit, init_params, sample_latents,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -119,7 +120,17 @@ fn sampling(c: &mut Criterion) {
                     sample_latents(&denoiser, &schedule, N, sampler, &mut rng, &device).into_data()
                 })
             });
+            let host = HostDenoiser::new(&denoiser);
             group.bench_function(BenchmarkId::new(format!("ddpm_step_n100_{suffix}"), p), |b| {
+                b.iter(|| {
+                    let values = x.clone().into_data().try_into_vec::<f32>().unwrap();
+                    let eps = host.forward(&values, &[t; N]);
+                    let eps = Tensor::from_data(TensorData::new(eps, [N, dim]), &device);
+                    schedule.step(eps, t, x.clone(), noise.clone()).into_data()
+                })
+            });
+            let id = BenchmarkId::new(format!("ddpm_step_n100_{suffix}_burn"), p);
+            group.bench_function(id, |b| {
                 b.iter(|| {
                     let timestep = Tensor::<1, Int>::full([N], t as i64, &device);
                     let eps = denoiser.forward(x.clone(), timestep);

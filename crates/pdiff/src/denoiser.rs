@@ -206,10 +206,10 @@ fn halvings_for(dim: usize, levels: usize) -> usize {
 /// One block: `[LeakyReLU →] [InstanceNorm →] Conv → LeakyReLU → InstanceNorm → Conv`.
 #[derive(Module, Debug)]
 pub struct DenoiserBlock {
-    norm_a: Option<InstanceNorm>,
-    conv_a: Conv1d,
-    norm_b: InstanceNorm,
-    conv_b: Conv1d,
+    pub(crate) norm_a: Option<InstanceNorm>,
+    pub(crate) conv_a: Conv1d,
+    pub(crate) norm_b: InstanceNorm,
+    pub(crate) conv_b: Conv1d,
 }
 
 /// `features` sinusoids of each of `t_count` timesteps, row-major `[t_count, features]`:
@@ -229,15 +229,15 @@ fn sinusoidal(t_count: usize, features: usize) -> Vec<f32> {
 /// ε_θ(x_t, t) over flat latents. Build with [`DenoiserConfig::init`].
 #[derive(Module, Debug)]
 pub struct Denoiser {
-    time_table: Option<Embedding>,
-    time_features: Option<Tensor<2>>,
-    time_proj: Option<Linear>,
-    enc: Vec<DenoiserBlock>,
-    dec: Vec<DenoiserBlock>,
-    dim: usize,
+    pub(crate) time_table: Option<Embedding>,
+    pub(crate) time_features: Option<Tensor<2>>,
+    pub(crate) time_proj: Option<Linear>,
+    pub(crate) enc: Vec<DenoiserBlock>,
+    pub(crate) dec: Vec<DenoiserBlock>,
+    pub(crate) dim: usize,
     /// Levels 1..=halvings each halve the length; deeper levels keep it.
-    halvings: usize,
-    negative_slope: f64,
+    pub(crate) halvings: usize,
+    pub(crate) negative_slope: f64,
 }
 
 impl Denoiser {

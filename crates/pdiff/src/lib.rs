@@ -26,6 +26,7 @@
 pub mod autoencoder;
 pub mod dataset;
 pub mod denoiser;
+pub mod host_denoiser;
 pub mod sampler;
 pub mod schedule;
 pub mod store;
@@ -34,6 +35,7 @@ pub mod train;
 pub use autoencoder::{AeConfig, AeGeometry, Autoencoder};
 pub use dataset::{Layout, LayoutEntry, NormMode, Normalizer, ParamDataset};
 pub use denoiser::{Denoiser, DenoiserConfig, Ema, TimeEmbedding};
+pub use host_denoiser::HostDenoiser;
 pub use sampler::{Sampler, sample_latents};
 pub use schedule::{BetaSchedule, NoiseSchedule, ScheduleConfig, VarianceType};
 pub use train::{

@@ -1,0 +1,366 @@
+//! The denoiser's forward pass on host memory, for sampling on the CPU.
+//!
+//! Reverse diffusion calls the denoiser hundreds of times on a small batch. Through burn's
+//! CPU backend each call is ≈ 130 tensor operations whose fixed costs (dispatch, allocation,
+//! thread-pool wake-ups) exceed their arithmetic at these sizes (`docs/PERFORMANCE.md`).
+//! [`HostDenoiser`] copies a [`Denoiser`]'s weights once and runs the same layers directly:
+//! each convolution is one im2col matrix product over the whole batch (channel-major
+//! activations, `[channels, batch · length]`), normalization and activations are plain loops,
+//! and the batch is split across threads. It matches [`Denoiser::forward`] to float rounding
+//! (the tests pin ≤ 1e-4) and its result does not depend on how the batch is split.
+
+use burn::nn::InstanceNorm;
+use burn::nn::PaddingConfig1d;
+use burn::nn::conv::Conv1d;
+use burn::prelude::*;
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array2, ArrayView2, Axis};
+use rayon::prelude::*;
+
+use crate::denoiser::{Denoiser, DenoiserBlock};
+
+/// Host copy of one `Conv1d`: weight as `[out, in · kernel]`.
+struct HostConv {
+    weight: Array2<f32>,
+    bias: Vec<f32>,
+    kernel: usize,
+    stride: usize,
+    pad_left: usize,
+    pad_right: usize,
+}
+
+/// Host copy of one denoiser block (normalizations are parameter-free: their ε only).
+struct HostBlock {
+    norm_a: Option<f32>,
+    conv_a: HostConv,
+    norm_b: f32,
+    conv_b: HostConv,
+}
+
+/// How timesteps become vectors: a `[T, dim]` table, or `[T, F]` features times `[F, dim]`.
+enum HostTime {
+    Table(Array2<f32>),
+    Projected { features: Array2<f32>, weight: Array2<f32>, bias: Vec<f32> },
+}
+
+/// Activations of one chunk of samples, channel-major: row c holds every sample's `len`
+/// positions one after the other.
+struct Act {
+    data: Array2<f32>,
+    len: usize,
+}
+
+/// A [`Denoiser`] frozen into host arrays; see the module documentation.
+pub struct HostDenoiser {
+    time: HostTime,
+    enc: Vec<HostBlock>,
+    dec: Vec<HostBlock>,
+    dim: usize,
+    halvings: usize,
+    slope: f32,
+}
+
+fn host_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 tensor data")
+}
+
+fn host_matrix(t: Tensor<2>) -> Array2<f32> {
+    let [rows, cols] = t.dims();
+    Array2::from_shape_vec((rows, cols), host_vec(t)).expect("shape matches the data")
+}
+
+impl HostConv {
+    fn new(conv: &Conv1d) -> Self {
+        let [out, inp, kernel] = conv.weight.dims();
+        assert_eq!((conv.groups, conv.dilation), (1, 1), "denoiser convolutions are plain");
+        let PaddingConfig1d::Explicit(pad_left, pad_right) = conv.padding else {
+            unreachable!("denoiser convolutions pad explicitly")
+        };
+        Self {
+            weight: host_matrix(conv.weight.val().reshape([out, inp * kernel])),
+            bias: conv.bias.as_ref().map_or(vec![0.0; out], |b| host_vec(b.val())),
+            kernel,
+            stride: conv.stride,
+            pad_left,
+            pad_right,
+        }
+    }
+
+    /// Cross-correlation of every sample of `x` (as burn's `conv1d`), via im2col.
+    fn forward(&self, x: &Act, batch: usize) -> Act {
+        let (k, s, len) = (self.kernel, self.stride, x.len);
+        let out_len = (len + self.pad_left + self.pad_right - k) / s + 1;
+        let inp = x.data.nrows();
+        let mut cols = Array2::<f32>::zeros((inp * k, batch * out_len));
+        for i in 0..inp {
+            let row = x.data.row(i);
+            let row = row.as_slice().expect("activations are contiguous");
+            for j in 0..k {
+                let mut col = cols.row_mut(i * k + j);
+                let col = col.as_slice_mut().expect("contiguous");
+                for b in 0..batch {
+                    let src = &row[b * len..(b + 1) * len];
+                    let dst = &mut col[b * out_len..(b + 1) * out_len];
+                    for (o, d) in dst.iter_mut().enumerate() {
+                        if let Some(p) = (o * s + j).checked_sub(self.pad_left)
+                            && p < len
+                        {
+                            *d = src[p];
+                        }
+                    }
+                }
+            }
+        }
+        let mut data = Array2::<f32>::zeros((self.weight.nrows(), batch * out_len));
+        for (mut row, b) in data.rows_mut().into_iter().zip(&self.bias) {
+            row.fill(*b);
+        }
+        general_mat_mul(1.0, &self.weight, &cols, 1.0, &mut data);
+        Act { data, len: out_len }
+    }
+}
+
+impl HostBlock {
+    fn new(block: &DenoiserBlock) -> Self {
+        let eps = |n: &InstanceNorm| {
+            assert!(!n.affine, "denoiser instance norms have no affine parameters");
+            n.epsilon as f32
+        };
+        Self {
+            norm_a: block.norm_a.as_ref().map(eps),
+            conv_a: HostConv::new(&block.conv_a),
+            norm_b: eps(&block.norm_b),
+            conv_b: HostConv::new(&block.conv_b),
+        }
+    }
+}
+
+/// LeakyReLU in place.
+fn leaky(x: &mut Act, slope: f32) {
+    x.data.mapv_inplace(|v| if v >= 0.0 { v } else { v * slope });
+}
+
+/// Instance normalization in place: every (channel, sample) segment to zero mean and unit
+/// (biased) variance.
+fn instance_norm(x: &mut Act, eps: f32) {
+    let n = x.len as f32;
+    let data = x.data.as_slice_mut().expect("activations are contiguous");
+    for seg in data.chunks_exact_mut(x.len) {
+        let mean = seg.iter().sum::<f32>() / n;
+        let var = seg.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+        let scale = 1.0 / (var + eps).sqrt();
+        seg.iter_mut().for_each(|v| *v = (*v - mean) * scale);
+    }
+}
+
+impl HostDenoiser {
+    /// Copies `denoiser`'s weights to the host.
+    pub fn new(denoiser: &Denoiser) -> Self {
+        let time = match (&denoiser.time_table, &denoiser.time_features, &denoiser.time_proj) {
+            (Some(table), _, _) => HostTime::Table(host_matrix(table.weight.val())),
+            (None, Some(features), Some(proj)) => HostTime::Projected {
+                features: host_matrix(features.clone()),
+                weight: host_matrix(proj.weight.val()),
+                bias: proj.bias.as_ref().map_or(vec![0.0; denoiser.dim], |b| host_vec(b.val())),
+            },
+            _ => unreachable!("a denoiser has a table or features with a projection"),
+        };
+        Self {
+            time,
+            enc: denoiser.enc.iter().map(HostBlock::new).collect(),
+            dec: denoiser.dec.iter().map(HostBlock::new).collect(),
+            dim: denoiser.dim,
+            halvings: denoiser.halvings,
+            slope: denoiser.negative_slope as f32,
+        }
+    }
+
+    /// Latent dimension.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Predicts the noise in `x` (`[batch, dim]` row-major) at each row's timestep, as
+    /// [`Denoiser::forward`] does; the batch is split over the rayon pool.
+    ///
+    /// # Panics
+    /// If `x.len() != t.len() · dim`.
+    pub fn forward(&self, x: &[f32], t: &[usize]) -> Vec<f32> {
+        assert_eq!(x.len(), t.len() * self.dim, "{} timesteps of dim {}", t.len(), self.dim);
+        if t.is_empty() {
+            return Vec::new();
+        }
+        let chunk = t.len().div_ceil(rayon::current_num_threads());
+        let parts: Vec<Vec<f32>> = x
+            .par_chunks(chunk * self.dim)
+            .zip(t.par_chunks(chunk))
+            .map(|(x, t)| self.forward_chunk(x, t))
+            .collect();
+        parts.concat()
+    }
+
+    /// `dim` rounded up to a multiple of 2^halvings.
+    fn padded_dim(&self) -> usize {
+        self.dim.next_multiple_of(1 << self.halvings)
+    }
+
+    /// The timestep vectors, zero-padded: `[batch · padded_dim]`.
+    fn embed_time(&self, t: &[usize]) -> Vec<f32> {
+        let (dim, padded) = (self.dim, self.padded_dim());
+        let rows: Array2<f32> = match &self.time {
+            HostTime::Table(table) => table.select(Axis(0), t),
+            HostTime::Projected { features, weight, bias } => {
+                let picked = features.select(Axis(0), t);
+                let mut out = Array2::<f32>::zeros((t.len(), dim));
+                for mut row in out.rows_mut() {
+                    row.as_slice_mut().expect("contiguous").copy_from_slice(bias);
+                }
+                general_mat_mul(1.0, &picked, weight, 1.0, &mut out);
+                out
+            }
+        };
+        let mut emb = vec![0f32; t.len() * padded];
+        for (dst, src) in emb.chunks_exact_mut(padded).zip(rows.rows()) {
+            dst[..dim].iter_mut().zip(src).for_each(|(d, s)| *d = *s);
+        }
+        emb
+    }
+
+    fn block(&self, block: &HostBlock, mut h: Act, batch: usize, first: bool) -> Act {
+        if !first {
+            leaky(&mut h, self.slope);
+        }
+        if let Some(eps) = block.norm_a {
+            instance_norm(&mut h, eps);
+        }
+        let mut h = block.conv_a.forward(&h, batch);
+        leaky(&mut h, self.slope);
+        instance_norm(&mut h, block.norm_b);
+        block.conv_b.forward(&h, batch)
+    }
+
+    fn forward_chunk(&self, x: &[f32], t: &[usize]) -> Vec<f32> {
+        let (batch, dim, padded) = (t.len(), self.dim, self.padded_dim());
+        // The timestep vector at each level's length: pairs averaged per halving.
+        let mut embs = vec![self.embed_time(t)];
+        for _ in 0..self.halvings {
+            let last = embs.last().expect("level 0 is there");
+            embs.push(last.chunks_exact(2).map(|p| (p[0] + p[1]) / 2.0).collect());
+        }
+        let add_emb = |h: &mut Act, level: usize| {
+            let emb = &embs[level.min(self.halvings)];
+            let emb = ArrayView2::from_shape((1, emb.len()), emb).expect("one row");
+            h.data += &emb;
+        };
+        let mut input = vec![0f32; batch * padded];
+        for (dst, src) in input.chunks_exact_mut(padded).zip(x.chunks_exact(dim)) {
+            dst[..dim].copy_from_slice(src);
+        }
+        let mut h = Act {
+            data: Array2::from_shape_vec((1, batch * padded), input).expect("one row"),
+            len: padded,
+        };
+        let mut skips = Vec::with_capacity(self.enc.len());
+        for (i, block) in self.enc.iter().enumerate() {
+            add_emb(&mut h, i.saturating_sub(1));
+            h = self.block(block, h, batch, i == 0);
+            skips.push(Act { data: h.data.clone(), len: h.len });
+        }
+        skips.pop(); // the deepest output is `h` itself
+        let n = self.dec.len();
+        for (j, block) in self.dec.iter().enumerate() {
+            let level = n - 1 - j;
+            add_emb(&mut h, level);
+            h = self.block(block, h, batch, false);
+            if level >= 1 && level <= self.halvings {
+                let doubled: Vec<f32> = h.data.iter().flat_map(|v| [*v, *v]).collect();
+                let rows = h.data.nrows();
+                h = Act {
+                    data: Array2::from_shape_vec((rows, doubled.len() / rows), doubled)
+                        .expect("rows keep their count"),
+                    len: 2 * h.len,
+                };
+            }
+            if let Some(skip) = skips.pop() {
+                h.data += &skip.data;
+            }
+        }
+        let out = h.data.as_slice().expect("contiguous");
+        out.chunks_exact(h.len).flat_map(|sample| sample[..dim].to_vec()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::denoiser::{DenoiserConfig, TimeEmbedding};
+    use crate::init_params;
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    /// A seeded denoiser, a batch for it, and each row's timestep.
+    fn setup(
+        cfg: &DenoiserConfig,
+        dim: usize,
+        batch: usize,
+        seed: u64,
+    ) -> (Denoiser, Vec<f32>, Vec<usize>) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let den = init_params(cfg.init(dim, 1000, &Device::flex()).unwrap(), &mut rng);
+        let x =
+            (0..batch * dim).map(|_| rng.sample::<f32, _>(rand_distr::StandardNormal)).collect();
+        let t = (0..batch).map(|_| rng.random_range(0..1000)).collect();
+        (den, x, t)
+    }
+
+    fn burn_forward(den: &Denoiser, x: &[f32], t: &[usize]) -> Vec<f32> {
+        let device = Device::flex();
+        let ints: Vec<i64> = t.iter().map(|&v| v as i64).collect();
+        let out = den.forward(
+            Tensor::from_data(TensorData::new(x.to_vec(), [t.len(), den.dim()]), &device),
+            Tensor::from_data(TensorData::new(ints, [t.len()]), &device),
+        );
+        host_vec(out)
+    }
+
+    #[test]
+    fn matches_the_burn_denoiser_in_every_configuration() {
+        for (time_embedding, downsample, norm_input, dim) in [
+            (TimeEmbedding::Sinusoidal { features: 16 }, false, false, 13),
+            (TimeEmbedding::Sinusoidal { features: 16 }, true, false, 52),
+            (TimeEmbedding::Table, true, true, 13),
+            (TimeEmbedding::Table, false, true, 8),
+        ] {
+            let cfg = DenoiserConfig {
+                channels: vec![4, 8, 16, 32],
+                time_embedding,
+                downsample,
+                norm_input,
+                ..Default::default()
+            };
+            for seed in 0..4 {
+                let (den, x, t) = setup(&cfg, dim, 7, seed);
+                let (host, reference) =
+                    (HostDenoiser::new(&den).forward(&x, &t), burn_forward(&den, &x, &t));
+                assert_eq!(host.len(), reference.len());
+                let worst =
+                    host.iter().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+                // Seven parameter-free instance norms amplify rounding; a wrong layer is O(1).
+                assert!(worst <= 2e-4, "{cfg:?} dim {dim} seed {seed}: off by {worst}");
+                assert!(reference.iter().any(|v| v.abs() > 0.1), "a non-trivial output");
+            }
+        }
+    }
+
+    #[test]
+    fn result_does_not_depend_on_how_the_batch_is_split() {
+        let cfg =
+            DenoiserConfig { channels: vec![4, 8, 16], downsample: true, ..Default::default() };
+        let (den, x, t) = setup(&cfg, 20, 9, 5);
+        let host = HostDenoiser::new(&den);
+        let one_by_one: Vec<f32> =
+            (0..9).flat_map(|i| host.forward_chunk(&x[i * 20..(i + 1) * 20], &t[i..=i])).collect();
+        assert_eq!(host.forward(&x, &t), one_by_one);
+        assert!(host.forward(&[], &[]).is_empty());
+    }
+}

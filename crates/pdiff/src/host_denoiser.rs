@@ -14,7 +14,7 @@ use burn::nn::PaddingConfig1d;
 use burn::nn::conv::Conv1d;
 use burn::prelude::*;
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, Axis};
 use rayon::prelude::*;
 
 use crate::denoiser::{Denoiser, DenoiserBlock};
@@ -91,6 +91,8 @@ impl HostConv {
         let (k, s, len) = (self.kernel, self.stride, x.len);
         let out_len = (len + self.pad_left + self.pad_right - k) / s + 1;
         let inp = x.data.nrows();
+        // Row i·k + j of the im2col matrix holds tap j of input channel i for every output
+        // position.
         let mut cols = Array2::<f32>::zeros((inp * k, batch * out_len));
         for i in 0..inp {
             let row = x.data.row(i);
@@ -98,15 +100,20 @@ impl HostConv {
             for j in 0..k {
                 let mut col = cols.row_mut(i * k + j);
                 let col = col.as_slice_mut().expect("contiguous");
+                // Output positions whose tap j lands inside the sample: o·s + j − pad_left
+                // in [first, end); the rest stay zero (padding).
+                let first = self.pad_left.saturating_sub(j).div_ceil(s).min(out_len);
+                let end = (len + self.pad_left - j).div_ceil(s).clamp(first, out_len);
+                let start = first * s + j - self.pad_left;
                 for b in 0..batch {
                     let src = &row[b * len..(b + 1) * len];
-                    let dst = &mut col[b * out_len..(b + 1) * out_len];
-                    for (o, d) in dst.iter_mut().enumerate() {
-                        if let Some(p) = (o * s + j).checked_sub(self.pad_left)
-                            && p < len
-                        {
-                            *d = src[p];
-                        }
+                    let dst = &mut col[b * out_len + first..b * out_len + end];
+                    if s == 1 {
+                        dst.copy_from_slice(&src[start..start + dst.len()]);
+                    } else {
+                        dst.iter_mut()
+                            .zip(src[start..].iter().step_by(s))
+                            .for_each(|(d, v)| *d = *v);
                     }
                 }
             }
@@ -135,9 +142,9 @@ impl HostBlock {
     }
 }
 
-/// LeakyReLU in place.
-fn leaky(x: &mut Act, slope: f32) {
-    x.data.mapv_inplace(|v| if v >= 0.0 { v } else { v * slope });
+/// LeakyReLU.
+fn leaky(v: f32, slope: f32) -> f32 {
+    if v >= 0.0 { v } else { v * slope }
 }
 
 /// Instance normalization in place: every (channel, sample) segment to zero mean and unit
@@ -146,11 +153,25 @@ fn instance_norm(x: &mut Act, eps: f32) {
     let n = x.len as f32;
     let data = x.data.as_slice_mut().expect("activations are contiguous");
     for seg in data.chunks_exact_mut(x.len) {
-        let mean = seg.iter().sum::<f32>() / n;
-        let var = seg.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+        let mean = lane_sum(seg, |v| v) / n;
+        let var = lane_sum(seg, |v| (v - mean) * (v - mean)) / n;
         let scale = 1.0 / (var + eps).sqrt();
         seg.iter_mut().for_each(|v| *v = (*v - mean) * scale);
     }
+}
+
+/// Σ f(v) over `values` in eight interleaved partial sums, which the compiler can vectorize
+/// (a single running f32 sum cannot be reordered).
+fn lane_sum(values: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let mut lanes = [0f32; 8];
+    let mut chunks = values.chunks_exact(8);
+    for chunk in &mut chunks {
+        for (lane, v) in lanes.iter_mut().zip(chunk) {
+            *lane += f(*v);
+        }
+    }
+    let tail: f32 = chunks.remainder().iter().map(|v| f(*v)).sum();
+    lanes.iter().sum::<f32>() + tail
 }
 
 impl HostDenoiser {
@@ -226,17 +247,29 @@ impl HostDenoiser {
         emb
     }
 
-    fn block(&self, block: &HostBlock, mut h: Act, batch: usize, first: bool) -> Act {
-        if !first {
-            leaky(&mut h, self.slope);
+    /// One block on `h + emb` (`emb` broadcast over the channels); `h` is left as it is,
+    /// for the skip connection.
+    fn block(&self, block: &HostBlock, h: &Act, emb: &[f32], batch: usize, first: bool) -> Act {
+        let slope = self.slope;
+        debug_assert_eq!(emb.len(), h.data.ncols(), "the timestep vector at the level's length");
+        let mut input = Vec::with_capacity(h.data.len());
+        for row in h.data.rows() {
+            let row = row.to_slice().expect("activations are contiguous");
+            if first {
+                input.extend(row.iter().zip(emb).map(|(v, e)| v + e));
+            } else {
+                input.extend(row.iter().zip(emb).map(|(v, e)| leaky(v + e, slope)));
+            }
         }
+        let data = Array2::from_shape_vec(h.data.raw_dim(), input).expect("same shape");
+        let mut a = Act { data, len: h.len };
         if let Some(eps) = block.norm_a {
-            instance_norm(&mut h, eps);
+            instance_norm(&mut a, eps);
         }
-        let mut h = block.conv_a.forward(&h, batch);
-        leaky(&mut h, self.slope);
-        instance_norm(&mut h, block.norm_b);
-        block.conv_b.forward(&h, batch)
+        let mut mid = block.conv_a.forward(&a, batch);
+        mid.data.mapv_inplace(|v| leaky(v, slope));
+        instance_norm(&mut mid, block.norm_b);
+        block.conv_b.forward(&mid, batch)
     }
 
     fn forward_chunk(&self, x: &[f32], t: &[usize]) -> Vec<f32> {
@@ -247,11 +280,7 @@ impl HostDenoiser {
             let last = embs.last().expect("level 0 is there");
             embs.push(last.chunks_exact(2).map(|p| (p[0] + p[1]) / 2.0).collect());
         }
-        let add_emb = |h: &mut Act, level: usize| {
-            let emb = &embs[level.min(self.halvings)];
-            let emb = ArrayView2::from_shape((1, emb.len()), emb).expect("one row");
-            h.data += &emb;
-        };
+        let emb = |level: usize| embs[level.min(self.halvings)].as_slice();
         let mut input = vec![0f32; batch * padded];
         for (dst, src) in input.chunks_exact_mut(padded).zip(x.chunks_exact(dim)) {
             dst[..dim].copy_from_slice(src);
@@ -262,16 +291,14 @@ impl HostDenoiser {
         };
         let mut skips = Vec::with_capacity(self.enc.len());
         for (i, block) in self.enc.iter().enumerate() {
-            add_emb(&mut h, i.saturating_sub(1));
-            h = self.block(block, h, batch, i == 0);
-            skips.push(Act { data: h.data.clone(), len: h.len });
+            let out = self.block(block, &h, emb(i.saturating_sub(1)), batch, i == 0);
+            skips.push(std::mem::replace(&mut h, out));
         }
-        skips.pop(); // the deepest output is `h` itself
+        skips.remove(0); // the raw input is no skip; the deepest output is `h` itself
         let n = self.dec.len();
         for (j, block) in self.dec.iter().enumerate() {
             let level = n - 1 - j;
-            add_emb(&mut h, level);
-            h = self.block(block, h, batch, false);
+            h = self.block(block, &h, emb(level), batch, false);
             if level >= 1 && level <= self.halvings {
                 let doubled: Vec<f32> = h.data.iter().flat_map(|v| [*v, *v]).collect();
                 let rows = h.data.nrows();

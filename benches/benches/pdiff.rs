@@ -10,7 +10,8 @@
 //!   the CPU (`HostDenoiser::forward` + `NoiseSchedule::step`; DDPM sampling runs 1,000 of
 //!   them, too long per call for criterion's 10 samples) and the same step through burn's
 //!   layers (`_burn`: `Denoiser::forward`, what other backends run), and decoding 100
-//!   latents into parameter vectors (`FittedPdiff::decode`).
+//!   latents into parameter vectors (`FittedPdiff::decode`); at P = 2,048 with the
+//!   downsampling denoiser also the whole DDPM-1,000 sampler (`ddpm1000_n100_downsampled`).
 //!
 //! Weights are random: the cost of a step does not depend on their values.
 //! Run: `cargo bench -p pdiff-zoo-benches --bench pdiff`.
@@ -120,6 +121,15 @@ fn sampling(c: &mut Criterion) {
                     sample_latents(&denoiser, &schedule, N, sampler, &mut rng, &device).into_data()
                 })
             });
+            // The target itself (DDPM-1,000) where one call is short enough for 10 samples.
+            if downsample && p == 2048 {
+                group.bench_function(BenchmarkId::new("ddpm1000_n100_downsampled", p), |b| {
+                    b.iter(|| {
+                        sample_latents(&denoiser, &schedule, N, Sampler::Ddpm, &mut rng, &device)
+                            .into_data()
+                    })
+                });
+            }
             let host = HostDenoiser::new(&denoiser);
             group.bench_function(BenchmarkId::new(format!("ddpm_step_n100_{suffix}"), p), |b| {
                 b.iter(|| {

@@ -124,6 +124,11 @@ pub fn init_params<M: Module>(module: M, rng: &mut impl Rng) -> M {
     module.map(&mut Reinit { rng, fan_in: 1, containers: Vec::new() })
 }
 
+/// A tensor's values on the host, as f32.
+pub(crate) fn host_values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 tensor data")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::denoiser::Denoiser;
 use crate::host_denoiser::HostDenoiser;
+use crate::host_values;
 use crate::schedule::NoiseSchedule;
 
 /// Which reverse process to run.
@@ -52,7 +53,7 @@ pub(crate) fn normal(rng: &mut impl Rng, rows: usize, cols: usize, device: &Devi
 /// Draws `n` latents of `denoiser.dim()` values by running `sampler` backwards through
 /// `schedule`. Randomness (x_T and per-step noise) comes from `rng`, so a seed fixes the
 /// result on a given backend. On the CPU backend the denoiser runs as a [`HostDenoiser`]
-/// (the same layers without burn's per-operation costs; 2–3× faster per step at N = 100).
+/// (the same layers without burn's per-operation costs; ≈ 3× faster per step at N = 100).
 ///
 /// # Shapes
 /// - returns `[n, dim]`
@@ -83,11 +84,6 @@ fn burn_eps<'a>(
     device: &'a Device,
 ) -> impl FnMut(Tensor<2>, usize) -> Tensor<2> + 'a {
     move |x, t| denoiser.forward(x, Tensor::<1, Int>::full([n], t as i64, device))
-}
-
-/// A tensor's values on the host.
-fn host_values(x: Tensor<2>) -> Vec<f32> {
-    x.into_data().try_into_vec::<f32>().expect("f32 latents")
 }
 
 /// The reverse process with `eps(x_t, t)` as the denoiser.

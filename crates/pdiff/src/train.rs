@@ -20,7 +20,7 @@ use crate::denoiser::{Denoiser, DenoiserConfig, Ema};
 use crate::sampler::{Sampler, normal, sample_latents};
 use crate::schedule::{NoiseSchedule, ScheduleConfig};
 use crate::store::{apply_tensors, module_tensors, write_dir_atomically};
-use crate::{PdiffError, init_params};
+use crate::{PdiffError, host_values, init_params};
 
 /// Optimizer loop settings of the autoencoder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -299,10 +299,6 @@ fn index_tensor(rows: &[usize], device: &Device) -> Tensor<1, Int> {
     Tensor::from_data(TensorData::new(values, [rows.len()]), device)
 }
 
-fn to_vec(x: Tensor<2>) -> Vec<f32> {
-    x.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 data")
-}
-
 /// Trains the autoencoder on the normalized vectors of `ds` (MSE to the clean input under
 /// input and latent noise). Returns the trained model (without autodiff) and its loss history.
 pub fn train_autoencoder(
@@ -422,7 +418,7 @@ pub fn fit(
 
     let x = Tensor::<2>::from_data(TensorData::new(ds.normalized.clone(), [k, p]), device);
     let latents = ae.encode_flat(x.clone());
-    let recon = to_vec(ae.decode_flat(latents.clone()));
+    let recon = host_values(ae.decode_flat(latents.clone()));
     let mse = recon.iter().zip(&ds.normalized).map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>()
         / (k * p) as f64;
     let spread = ds.spread();
@@ -431,7 +427,7 @@ pub fn fit(
     let (latent_shift, latent_scale) = match config.latent_scaling {
         LatentScaling::None => (0.0f32, 1.0f32),
         LatentScaling::Global => {
-            let values = to_vec(latents.clone());
+            let values = host_values(latents.clone());
             let n = values.len() as f64;
             let m = values.iter().map(|v| *v as f64).sum::<f64>() / n;
             let var = values.iter().map(|v| (*v as f64 - m).powi(2)).sum::<f64>() / n;
@@ -574,7 +570,7 @@ impl FittedPdiff {
         let mut rng = StdRng::seed_from_u64(seed);
         let z = sample_latents(&self.denoiser, &schedule, n, sampler, &mut rng, &self.device);
         let z = z.mul_scalar(self.report.latent_scale).add_scalar(self.report.latent_shift);
-        Ok(to_vec(z))
+        Ok(host_values(z))
     }
 
     /// Generates `n` parameter vectors (`n × P` row-major, original units): sample latents,
@@ -593,7 +589,7 @@ impl FittedPdiff {
             let rows = chunk.len() / p;
             let x =
                 Tensor::<2>::from_data(TensorData::new(chunk.to_vec(), [rows, p]), &self.device);
-            out.extend(to_vec(self.ae.encode_flat(x)));
+            out.extend(host_values(self.ae.encode_flat(x)));
         }
         Ok(out)
     }
@@ -607,7 +603,7 @@ impl FittedPdiff {
             let rows = chunk.len() / dim;
             let z =
                 Tensor::<2>::from_data(TensorData::new(chunk.to_vec(), [rows, dim]), &self.device);
-            out.extend(to_vec(self.ae.decode_flat(z)));
+            out.extend(host_values(self.ae.decode_flat(z)));
         }
         Ok(self.normalizer.denormalize(&out))
     }

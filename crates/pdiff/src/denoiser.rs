@@ -247,7 +247,7 @@ impl Denoiser {
     }
 
     /// `dim` rounded up to a multiple of 2^halvings, the length the levels work on.
-    fn padded_dim(&self) -> usize {
+    pub(crate) fn padded_dim(&self) -> usize {
         self.dim.next_multiple_of(1 << self.halvings)
     }
 

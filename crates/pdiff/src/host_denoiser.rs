@@ -57,6 +57,8 @@ pub struct HostDenoiser {
     enc: Vec<HostBlock>,
     dec: Vec<HostBlock>,
     dim: usize,
+    /// `dim` rounded up to a multiple of 2^halvings ([`Denoiser`]'s padded length).
+    padded_dim: usize,
     halvings: usize,
     slope: f32,
 }
@@ -188,6 +190,7 @@ impl HostDenoiser {
             enc: denoiser.enc.iter().map(HostBlock::new).collect(),
             dec: denoiser.dec.iter().map(HostBlock::new).collect(),
             dim: denoiser.dim,
+            padded_dim: denoiser.padded_dim(),
             halvings: denoiser.halvings,
             slope: denoiser.negative_slope as f32,
         }
@@ -217,14 +220,9 @@ impl HostDenoiser {
         parts.concat()
     }
 
-    /// `dim` rounded up to a multiple of 2^halvings.
-    fn padded_dim(&self) -> usize {
-        self.dim.next_multiple_of(1 << self.halvings)
-    }
-
     /// The timestep vectors, zero-padded: `[batch · padded_dim]`.
     fn embed_time(&self, t: &[usize]) -> Vec<f32> {
-        let (dim, padded) = (self.dim, self.padded_dim());
+        let (dim, padded) = (self.dim, self.padded_dim);
         let rows: Array2<f32> = match &self.time {
             HostTime::Table(table) => table.select(Axis(0), t),
             HostTime::Projected { features, weight, bias } => {
@@ -270,7 +268,7 @@ impl HostDenoiser {
     }
 
     fn forward_chunk(&self, x: &[f32], t: &[usize]) -> Vec<f32> {
-        let (batch, dim, padded) = (t.len(), self.dim, self.padded_dim());
+        let (batch, dim, padded) = (t.len(), self.dim, self.padded_dim);
         // The timestep vector at each level's length: pairs averaged per halving.
         let mut embs = vec![self.embed_time(t)];
         for _ in 0..self.halvings {

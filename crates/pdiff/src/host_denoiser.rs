@@ -5,7 +5,9 @@
 //! thread-pool wake-ups) exceed their arithmetic at these sizes (`docs/PERFORMANCE.md`).
 //! [`HostDenoiser`] copies a [`Denoiser`]'s weights once and runs the same layers directly:
 //! each convolution is one im2col matrix product over the whole batch (channel-major
-//! activations, `[channels, batch · length]`), normalization and activations are plain loops,
+//! activations, `[channels, batch · length]`; kernel-3 stride-1 convolutions, every one of a
+//! full-length denoiser, by Winograd F(2, 3) in ⅔ of the multiplications), normalization and
+//! activations are plain loops,
 //! and the batch is split across threads. It matches [`Denoiser::forward`] to float rounding
 //! (the tests pin ≤ 2e-4) and its result does not depend on how the batch is split.
 
@@ -20,14 +22,23 @@ use rayon::prelude::*;
 use crate::denoiser::{Denoiser, DenoiserBlock};
 use crate::host_values;
 
-/// Host copy of one `Conv1d`: weight as `[out, in · kernel]`.
+/// Host copy of one `Conv1d`.
 struct HostConv {
-    weight: Array2<f32>,
+    weights: ConvWeights,
     bias: Vec<f32>,
     kernel: usize,
     stride: usize,
     pad_left: usize,
     pad_right: usize,
+}
+
+/// How a convolution's weights are kept for its algorithm.
+enum ConvWeights {
+    /// `[out, in · kernel]`, for one im2col matrix product (any kernel, stride, padding).
+    Im2col(Array2<f32>),
+    /// The four Winograd F(2, 3) filter transforms, each `[out, in]`: kernel 3, stride 1,
+    /// padding 1 on both sides — every convolution of a full-length denoiser.
+    Winograd([Array2<f32>; 4]),
 }
 
 /// Host copy of one denoiser block (normalizations are parameter-free: their ε only).
@@ -75,8 +86,14 @@ impl HostConv {
         let PaddingConfig1d::Explicit(pad_left, pad_right) = conv.padding else {
             unreachable!("denoiser convolutions pad explicitly")
         };
+        let weight = host_matrix(conv.weight.val().reshape([out, inp * kernel]));
+        let weights = if (kernel, conv.stride, pad_left, pad_right) == (3, 1, 1, 1) {
+            ConvWeights::Winograd(winograd_filters(&weight))
+        } else {
+            ConvWeights::Im2col(weight)
+        };
         Self {
-            weight: host_matrix(conv.weight.val().reshape([out, inp * kernel])),
+            weights,
             bias: conv.bias.as_ref().map_or(vec![0.0; out], |b| host_values(b.val())),
             kernel,
             stride: conv.stride,
@@ -85,8 +102,16 @@ impl HostConv {
         }
     }
 
-    /// Cross-correlation of every sample of `x` (as burn's `conv1d`), via im2col.
+    /// Cross-correlation of every sample of `x` (as burn's `conv1d`).
     fn forward(&self, x: &Act, batch: usize) -> Act {
+        match &self.weights {
+            ConvWeights::Im2col(weight) => self.forward_im2col(weight, x, batch),
+            ConvWeights::Winograd(filters) => winograd_forward(filters, &self.bias, x, batch),
+        }
+    }
+
+    /// The convolution as one matrix product with the im2col matrix of `x`.
+    fn forward_im2col(&self, weight: &Array2<f32>, x: &Act, batch: usize) -> Act {
         let (k, s, len) = (self.kernel, self.stride, x.len);
         let out_len = (len + self.pad_left + self.pad_right - k) / s + 1;
         let inp = x.data.nrows();
@@ -117,13 +142,93 @@ impl HostConv {
                 }
             }
         }
-        let mut data = Array2::<f32>::zeros((self.weight.nrows(), batch * out_len));
+        let mut data = Array2::<f32>::zeros((weight.nrows(), batch * out_len));
         for (mut row, b) in data.rows_mut().into_iter().zip(&self.bias) {
             row.fill(*b);
         }
-        general_mat_mul(1.0, &self.weight, &cols, 1.0, &mut data);
+        general_mat_mul(1.0, weight, &cols, 1.0, &mut data);
         Act { data, len: out_len }
     }
+}
+
+/// Filter transforms of Winograd's minimal filtering F(2, 3) (Lavin & Gray 2016) from
+/// `[out, in · 3]` taps g: g₀, (g₀ + g₁ + g₂) / 2, (g₀ − g₁ + g₂) / 2, g₂.
+fn winograd_filters(weight: &Array2<f32>) -> [Array2<f32>; 4] {
+    let (out, inp) = (weight.nrows(), weight.ncols() / 3);
+    let tap = |o: usize, i: usize, j: usize| weight[[o, 3 * i + j]];
+    [
+        Array2::from_shape_fn((out, inp), |(o, i)| tap(o, i, 0)),
+        Array2::from_shape_fn((out, inp), |(o, i)| {
+            (tap(o, i, 0) + tap(o, i, 1) + tap(o, i, 2)) / 2.0
+        }),
+        Array2::from_shape_fn((out, inp), |(o, i)| {
+            (tap(o, i, 0) - tap(o, i, 1) + tap(o, i, 2)) / 2.0
+        }),
+        Array2::from_shape_fn((out, inp), |(o, i)| tap(o, i, 2)),
+    ]
+}
+
+/// A kernel-3, stride-1, padding-1 convolution by Winograd F(2, 3): every pair of outputs
+/// (y₂ₜ, y₂ₜ₊₁) comes from the four inputs d₀..d₃ = x₂ₜ₋₁..x₂ₜ₊₂ (zero outside the sample)
+/// as four products mₖ = Uₖ · Vₖ with V = (d₀ − d₂, d₁ + d₂, d₂ − d₁, d₁ − d₃), then
+/// y₂ₜ = m₀ + m₁ + m₂ and y₂ₜ₊₁ = m₁ − m₂ − m₃: four matrix products of `[out, in]` by
+/// `[in, tiles]` where im2col needs `[out, 3 · in]` by `[3 · in, 2 · tiles]`, ⅔ of the
+/// multiplications.
+fn winograd_forward(filters: &[Array2<f32>; 4], bias: &[f32], x: &Act, batch: usize) -> Act {
+    let (len, inp) = (x.len, x.data.nrows());
+    let tiles = len.div_ceil(2);
+    let cols = batch * tiles;
+    let mut v: [Array2<f32>; 4] = std::array::from_fn(|_| Array2::zeros((inp, cols)));
+    // One sample's channel with a zero in front and zeros after: p[j] = x[j − 1].
+    let mut padded = vec![0f32; 2 * tiles + 2];
+    for i in 0..inp {
+        let row = x.data.row(i);
+        let row = row.as_slice().expect("activations are contiguous");
+        let [v0, v1, v2, v3] = &mut v;
+        let rows = [v0, v1, v2, v3].map(|m| m.row_mut(i).into_slice().expect("contiguous"));
+        let [r0, r1, r2, r3] = rows;
+        for b in 0..batch {
+            padded[1..=len].copy_from_slice(&row[b * len..(b + 1) * len]);
+            let range = b * tiles..(b + 1) * tiles;
+            let quads = padded.windows(4).step_by(2);
+            let outs = r0[range.clone()].iter_mut().zip(&mut r1[range.clone()]);
+            let outs = outs.zip(r2[range.clone()].iter_mut().zip(&mut r3[range]));
+            for (((o0, o1), (o2, o3)), d) in outs.zip(quads) {
+                *o0 = d[0] - d[2];
+                *o1 = d[1] + d[2];
+                *o2 = d[2] - d[1];
+                *o3 = d[1] - d[3];
+            }
+        }
+    }
+    let out = filters[0].nrows();
+    let m: Vec<Array2<f32>> = filters
+        .iter()
+        .zip(&v)
+        .map(|(u, v)| {
+            let mut m = Array2::<f32>::zeros((out, cols));
+            general_mat_mul(1.0, u, v, 0.0, &mut m);
+            m
+        })
+        .collect();
+    let mut data = Array2::<f32>::zeros((out, batch * len));
+    for (o, bias) in bias.iter().enumerate() {
+        let [m0, m1, m2, m3] = [0, 1, 2, 3].map(|k| m[k].row(o).to_slice().expect("contiguous"));
+        let mut y = data.row_mut(o);
+        let y = y.as_slice_mut().expect("contiguous");
+        for (b, ys) in y.chunks_exact_mut(len).enumerate() {
+            let mut pairs = ys.chunks_exact_mut(2);
+            for (pair, c) in (&mut pairs).zip(b * tiles..) {
+                pair[0] = m0[c] + m1[c] + m2[c] + bias;
+                pair[1] = m1[c] - m2[c] - m3[c] + bias;
+            }
+            if let [last] = pairs.into_remainder() {
+                let c = (b + 1) * tiles - 1;
+                *last = m0[c] + m1[c] + m2[c] + bias;
+            }
+        }
+    }
+    Act { data, len }
 }
 
 impl HostBlock {

@@ -6,7 +6,7 @@
 //! [`HostDenoiser`] copies a [`Denoiser`]'s weights once and runs the same layers directly:
 //! each convolution is one im2col matrix product over the whole batch (channel-major
 //! activations, `[channels, batch · length]`; kernel-3 stride-1 convolutions, every one of a
-//! full-length denoiser, by Winograd F(2, 3) in ⅔ of the multiplications), normalization and
+//! full-length denoiser, by Winograd F(4, 3) in half the multiplications), normalization and
 //! activations are plain loops,
 //! and the batch is split across threads. It matches [`Denoiser::forward`] to float rounding
 //! (the tests pin ≤ 2e-4) and its result does not depend on how the batch is split.
@@ -36,9 +36,9 @@ struct HostConv {
 enum ConvWeights {
     /// `[out, in · kernel]`, for one im2col matrix product (any kernel, stride, padding).
     Im2col(Array2<f32>),
-    /// The four Winograd F(2, 3) filter transforms, each `[out, in]`: kernel 3, stride 1,
+    /// The six Winograd F(4, 3) filter transforms, each `[out, in]`: kernel 3, stride 1,
     /// padding 1 on both sides — every convolution of a full-length denoiser.
-    Winograd([Array2<f32>; 4]),
+    Winograd(Box<[Array2<f32>; 6]>),
 }
 
 /// Host copy of one denoiser block (normalizations are parameter-free: their ε only).
@@ -88,7 +88,7 @@ impl HostConv {
         };
         let weight = host_matrix(conv.weight.val().reshape([out, inp * kernel]));
         let weights = if (kernel, conv.stride, pad_left, pad_right) == (3, 1, 1, 1) {
-            ConvWeights::Winograd(winograd_filters(&weight))
+            ConvWeights::Winograd(Box::new(winograd_filters(&weight)))
         } else {
             ConvWeights::Im2col(weight)
         };
@@ -151,53 +151,54 @@ impl HostConv {
     }
 }
 
-/// Filter transforms of Winograd's minimal filtering F(2, 3) (Lavin & Gray 2016) from
-/// `[out, in · 3]` taps g: g₀, (g₀ + g₁ + g₂) / 2, (g₀ − g₁ + g₂) / 2, g₂.
-fn winograd_filters(weight: &Array2<f32>) -> [Array2<f32>; 4] {
+/// Filter transforms of Winograd's minimal filtering F(4, 3) (Lavin & Gray 2016; points
+/// 0, ±1, ±2, ∞) from `[out, in · 3]` taps g: U = G g with G's rows (¼, 0, 0),
+/// −⅙ (1, 1, 1), −⅙ (1, −1, 1), (1/24, 1/12, ⅙), (1/24, −1/12, ⅙), (0, 0, 1).
+fn winograd_filters(weight: &Array2<f32>) -> [Array2<f32>; 6] {
+    const G: [[f32; 3]; 6] = [
+        [1.0 / 4.0, 0.0, 0.0],
+        [-1.0 / 6.0, -1.0 / 6.0, -1.0 / 6.0],
+        [-1.0 / 6.0, 1.0 / 6.0, -1.0 / 6.0],
+        [1.0 / 24.0, 1.0 / 12.0, 1.0 / 6.0],
+        [1.0 / 24.0, -1.0 / 12.0, 1.0 / 6.0],
+        [0.0, 0.0, 1.0],
+    ];
     let (out, inp) = (weight.nrows(), weight.ncols() / 3);
-    let tap = |o: usize, i: usize, j: usize| weight[[o, 3 * i + j]];
-    [
-        Array2::from_shape_fn((out, inp), |(o, i)| tap(o, i, 0)),
+    G.map(|g| {
         Array2::from_shape_fn((out, inp), |(o, i)| {
-            (tap(o, i, 0) + tap(o, i, 1) + tap(o, i, 2)) / 2.0
-        }),
-        Array2::from_shape_fn((out, inp), |(o, i)| {
-            (tap(o, i, 0) - tap(o, i, 1) + tap(o, i, 2)) / 2.0
-        }),
-        Array2::from_shape_fn((out, inp), |(o, i)| tap(o, i, 2)),
-    ]
+            (0..3).map(|j| g[j] * weight[[o, 3 * i + j]]).sum()
+        })
+    })
 }
 
-/// A kernel-3, stride-1, padding-1 convolution by Winograd F(2, 3): every pair of outputs
-/// (y₂ₜ, y₂ₜ₊₁) comes from the four inputs d₀..d₃ = x₂ₜ₋₁..x₂ₜ₊₂ (zero outside the sample)
-/// as four products mₖ = Uₖ · Vₖ with V = (d₀ − d₂, d₁ + d₂, d₂ − d₁, d₁ − d₃), then
-/// y₂ₜ = m₀ + m₁ + m₂ and y₂ₜ₊₁ = m₁ − m₂ − m₃: four matrix products of `[out, in]` by
-/// `[in, tiles]` where im2col needs `[out, 3 · in]` by `[3 · in, 2 · tiles]`, ⅔ of the
-/// multiplications.
-fn winograd_forward(filters: &[Array2<f32>; 4], bias: &[f32], x: &Act, batch: usize) -> Act {
+/// A kernel-3, stride-1, padding-1 convolution by Winograd F(4, 3): every four outputs
+/// y₄ₜ..y₄ₜ₊₃ come from the six inputs d₀..d₅ = x₄ₜ₋₁..x₄ₜ₊₄ (zero outside the sample) as
+/// six products mₖ = Uₖ · Vₖ of the input transform V = Bᵀ d, then y = Aᵀ m: six matrix
+/// products of `[out, in]` by `[in, tiles]` where im2col needs `[out, 3 · in]` by
+/// `[3 · in, 4 · tiles]`, half the multiplications.
+fn winograd_forward(filters: &[Array2<f32>; 6], bias: &[f32], x: &Act, batch: usize) -> Act {
     let (len, inp) = (x.len, x.data.nrows());
-    let tiles = len.div_ceil(2);
+    let tiles = len.div_ceil(4);
     let cols = batch * tiles;
-    let mut v: [Array2<f32>; 4] = std::array::from_fn(|_| Array2::zeros((inp, cols)));
+    let mut v: [Array2<f32>; 6] = std::array::from_fn(|_| Array2::zeros((inp, cols)));
     // One sample's channel with a zero in front and zeros after: p[j] = x[j − 1].
-    let mut padded = vec![0f32; 2 * tiles + 2];
+    let mut padded = vec![0f32; 4 * tiles + 2];
     for i in 0..inp {
         let row = x.data.row(i);
         let row = row.as_slice().expect("activations are contiguous");
-        let [v0, v1, v2, v3] = &mut v;
-        let rows = [v0, v1, v2, v3].map(|m| m.row_mut(i).into_slice().expect("contiguous"));
-        let [r0, r1, r2, r3] = rows;
+        let [r0, r1, r2, r3, r4, r5] =
+            v.each_mut().map(|m| m.row_mut(i).into_slice().expect("contiguous"));
         for b in 0..batch {
             padded[1..=len].copy_from_slice(&row[b * len..(b + 1) * len]);
             let range = b * tiles..(b + 1) * tiles;
-            let quads = padded.windows(4).step_by(2);
-            let outs = r0[range.clone()].iter_mut().zip(&mut r1[range.clone()]);
-            let outs = outs.zip(r2[range.clone()].iter_mut().zip(&mut r3[range]));
-            for (((o0, o1), (o2, o3)), d) in outs.zip(quads) {
-                *o0 = d[0] - d[2];
-                *o1 = d[1] + d[2];
-                *o2 = d[2] - d[1];
-                *o3 = d[1] - d[3];
+            let sextets = padded.windows(6).step_by(4);
+            for (c, d) in range.zip(sextets) {
+                r0[c] = 4.0 * d[0] - 5.0 * d[2] + d[4];
+                r1[c] = d[3] + d[4] - 4.0 * (d[1] + d[2]);
+                r2[c] = d[4] - d[3] + 4.0 * (d[1] - d[2]);
+                r3[c] = d[4] - d[2] + 2.0 * (d[3] - d[1]);
+                r4[c] = d[4] - d[2] + 2.0 * (d[1] - d[3]);
+                r5[c] = 4.0 * d[1] - 5.0 * d[3] + d[5];
             }
         }
     }
@@ -213,18 +214,29 @@ fn winograd_forward(filters: &[Array2<f32>; 4], bias: &[f32], x: &Act, batch: us
         .collect();
     let mut data = Array2::<f32>::zeros((out, batch * len));
     for (o, bias) in bias.iter().enumerate() {
-        let [m0, m1, m2, m3] = [0, 1, 2, 3].map(|k| m[k].row(o).to_slice().expect("contiguous"));
+        let rows: [&[f32]; 6] =
+            std::array::from_fn(|k| m[k].row(o).to_slice().expect("contiguous"));
+        let tile = |c: usize| {
+            let [m0, m1, m2, m3, m4, m5] = rows.map(|r| r[c]);
+            let (s12, d12, s34, d34) = (m1 + m2, m1 - m2, m3 + m4, m3 - m4);
+            [
+                m0 + s12 + s34 + bias,
+                d12 + 2.0 * d34 + bias,
+                s12 + 4.0 * s34 + bias,
+                d12 + 8.0 * d34 + m5 + bias,
+            ]
+        };
         let mut y = data.row_mut(o);
         let y = y.as_slice_mut().expect("contiguous");
         for (b, ys) in y.chunks_exact_mut(len).enumerate() {
-            let mut pairs = ys.chunks_exact_mut(2);
-            for (pair, c) in (&mut pairs).zip(b * tiles..) {
-                pair[0] = m0[c] + m1[c] + m2[c] + bias;
-                pair[1] = m1[c] - m2[c] - m3[c] + bias;
+            let mut quads = ys.chunks_exact_mut(4);
+            for (quad, c) in (&mut quads).zip(b * tiles..) {
+                quad.copy_from_slice(&tile(c));
             }
-            if let [last] = pairs.into_remainder() {
-                let c = (b + 1) * tiles - 1;
-                *last = m0[c] + m1[c] + m2[c] + bias;
+            let rest = quads.into_remainder();
+            if !rest.is_empty() {
+                let n = rest.len();
+                rest.copy_from_slice(&tile((b + 1) * tiles - 1)[..n]);
             }
         }
     }

@@ -7,8 +7,8 @@
 //! - `pdiff_sample/*`: reverse diffusion of N = 100 latents at once, with the denoiser at
 //!   full length (`_full_length`) and downsampling (`_downsampled`): the whole DDIM sampler
 //!   with 50 steps (`sample_latents`), one DDPM reverse step as `sample_latents` runs it on
-//!   the CPU (`HostDenoiser::forward` + `NoiseSchedule::step`; DDPM sampling runs 1,000 of
-//!   them) and the same step through burn's layers (`_burn`: `Denoiser::forward`, what
+//!   the CPU (`HostDenoiser::forward` + `update_values` on host values; DDPM sampling runs
+//!   1,000 of them, plus the noise draws) and the same step through burn's layers (`_burn`: `Denoiser::forward`, what
 //!   other backends run), and decoding 100 latents into parameter vectors
 //!   (`FittedPdiff::decode`); at P = 2,048 also the whole DDPM-1,000 sampler
 //!   (`ddpm1000_n100_*`; ≈ 2 minutes at full length).
@@ -26,7 +26,7 @@ use indicatif::ProgressBar;
 use pdiff::train::{train_autoencoder, train_denoiser};
 use pdiff::{
     DdpmTrainConfig, DenoiserConfig, HostDenoiser, Layout, NoiseSchedule, ParamDataset,
-    PdiffConfig, Sampler, TrainConfig, fit, init_params, sample_latents,
+    PdiffConfig, Sampler, TrainConfig, fit, init_params, sample_latents, update_values,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -36,6 +36,11 @@ const N: usize = 100;
 const SIZES: [usize; 2] = [256, 2048];
 
 /// A deterministic K × P matrix with some spread between rows.
+/// A tensor's values, row-major.
+fn host_values(x: &Tensor<2>) -> Vec<f32> {
+    x.clone().into_data().try_into_vec::<f32>().unwrap()
+}
+
 fn matrix(p: usize) -> Vec<f32> {
     (0..K * p).map(|i| ((i * 7919 % 1000) as f32 / 1000.0).sin()).collect()
 }
@@ -131,12 +136,13 @@ fn sampling(c: &mut Criterion) {
                 });
             }
             let host = HostDenoiser::new(&denoiser);
+            let (x_host, noise_host) = (host_values(&x), host_values(&noise));
             group.bench_function(BenchmarkId::new(format!("ddpm_step_n100_{suffix}"), p), |b| {
                 b.iter(|| {
-                    let values = x.clone().into_data().try_into_vec::<f32>().unwrap();
-                    let eps = host.forward(&values, &[t; N]);
-                    let eps = Tensor::from_data(TensorData::new(eps, [N, dim]), &device);
-                    schedule.step(eps, t, x.clone(), noise.clone()).into_data()
+                    let eps = host.forward(&x_host, &[t; N]);
+                    let mut next = x_host.clone();
+                    update_values(&mut next, &eps, Some(&noise_host), &schedule.ddpm_update(t));
+                    next
                 })
             });
             let id = BenchmarkId::new(format!("ddpm_step_n100_{suffix}_burn"), p);

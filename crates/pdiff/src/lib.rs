@@ -37,7 +37,10 @@ pub use dataset::{Layout, LayoutEntry, NormMode, Normalizer, ParamDataset};
 pub use denoiser::{Denoiser, DenoiserConfig, Ema, TimeEmbedding};
 pub use host_denoiser::HostDenoiser;
 pub use sampler::{Sampler, sample_latents};
-pub use schedule::{BetaSchedule, NoiseSchedule, ScheduleConfig, VarianceType};
+pub use schedule::{
+    BetaSchedule, DdimUpdate, DdpmUpdate, NoiseSchedule, ReverseUpdate, ScheduleConfig, StepValue,
+    VarianceType, update_values,
+};
 pub use train::{
     DdpmTrainConfig, FitReport, FittedPdiff, LatentScaling, LossPoint, PdiffConfig, Reconstruction,
     TrainConfig, fit,

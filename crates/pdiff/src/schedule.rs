@@ -225,33 +225,40 @@ impl NoiseSchedule {
 
     /// x̂₀ from a noise prediction, DDPM Eq. (15) solved for x₀:
     /// x̂₀ = (x_t − √(1 − ᾱ_t) · ε_θ) / √ᾱ_t. All rows share `t`.
-    pub fn predict_x0(&self, x_t: Tensor<2>, eps: Tensor<2>, t: usize) -> Tensor<2> {
+    pub fn predict_x0<V: StepValue>(&self, x_t: V, eps: V, t: usize) -> V {
         let ab = self.alpha_bars[t];
-        (x_t - eps.mul_scalar((1.0 - ab).sqrt())).div_scalar(ab.sqrt())
+        x0_from(x_t, eps, (1.0 - ab).sqrt(), ab.sqrt())
     }
 
-    fn clip(&self, x: Tensor<2>) -> Tensor<2> {
-        x.clamp(self.clip_range.0, self.clip_range.1)
+    /// The data range to clamp to, when `on`.
+    fn clamp_if(&self, on: bool) -> Option<(f64, f64)> {
+        on.then_some(self.clip_range)
+    }
+
+    /// The scalars of one ancestral DDPM step x_t → x_{t−1} at index `t` (DDPM Algorithm 2),
+    /// to apply to a whole tensor or value by value.
+    pub fn ddpm_update(&self, t: usize) -> DdpmUpdate {
+        // 1. Schedule values at t: ᾱ_t, ᾱ_{t−1}, β_t (tables, f64).
+        let ab = self.alpha_bars[t];
+        let (x0_coef, xt_coef) = self.posterior_mean_coefs(t);
+        DdpmUpdate {
+            eps_coef: (1.0 - ab).sqrt(),
+            signal: ab.sqrt(),
+            clip_x0: self.clamp_if(self.config.clip_x0),
+            x0_coef,
+            xt_coef,
+            // 5. Variance, §3.2: σ_t² = β_t ("fixed large") or β̃_t ("fixed small"); no noise
+            //    at the last step (Algorithm 2: "z = 0 if t = 1").
+            sigma: (t > 0).then(|| self.variance(t).sqrt()),
+            clip_xt: self.clamp_if(self.config.clip_xt),
+        }
     }
 
     /// One ancestral DDPM step x_t → x_{t−1} (DDPM Algorithm 2), all rows at index `t`.
     /// `noise` is z ~ N(0, I) of x_t's shape; it is ignored at `t = 0`, where no noise is added
     /// (Algorithm 2: "z = 0 if t = 1").
-    pub fn step(&self, eps: Tensor<2>, t: usize, x_t: Tensor<2>, noise: Tensor<2>) -> Tensor<2> {
-        // 1. Schedule values at t: ᾱ_t, ᾱ_{t−1}, β_t (tables, f64).
-        // 2. Predicted clean sample, Eq. (15): x̂₀ = (x_t − √(1 − ᾱ_t) ε_θ(x_t, t)) / √ᾱ_t.
-        let x0 = self.predict_x0(x_t.clone(), eps, t);
-        // 3. Clamp x̂₀ to the data range (the latents are tanh outputs in [−1, 1]).
-        let x0 = if self.config.clip_x0 { self.clip(x0) } else { x0 };
-        // 4. Posterior mean, Eq. (7):
-        //    μ̃_t = √ᾱ_{t−1} β_t / (1 − ᾱ_t) · x̂₀ + √α_t (1 − ᾱ_{t−1}) / (1 − ᾱ_t) · x_t.
-        let (c0, ct) = self.posterior_mean_coefs(t);
-        let mean = x0.mul_scalar(c0) + x_t.mul_scalar(ct);
-        // 5. Variance, §3.2: σ_t² = β_t ("fixed large") or β̃_t ("fixed small").
-        // 6. Sample, Algorithm 2 line 4: x_{t−1} = μ̃_t + σ_t z, z = 0 at the last step.
-        let prev = if t > 0 { mean + noise.mul_scalar(self.variance(t).sqrt()) } else { mean };
-        // 7. p-diff also clamps every intermediate sample to the data range.
-        if self.config.clip_xt { self.clip(prev) } else { prev }
+    pub fn step<V: StepValue>(&self, eps: V, t: usize, x_t: V, noise: V) -> V {
+        self.ddpm_update(t).apply(eps, x_t, Some(noise))
     }
 
     /// `steps` DDIM timesteps, descending from T − 1 to 0, evenly spaced (rounded) so that the
@@ -270,42 +277,219 @@ impl NoiseSchedule {
         out
     }
 
-    /// One DDIM step from index `t` to `t_prev` (`None`: to the clean sample, ᾱ = 1), DDIM
-    /// Eq. (12) with σ_t(η) from Eq. (16); `eta = 0` is deterministic and ignores `noise`.
-    pub fn ddim_step(
-        &self,
-        eps: Tensor<2>,
-        t: usize,
-        t_prev: Option<usize>,
-        x_t: Tensor<2>,
-        eta: f64,
-        noise: Tensor<2>,
-    ) -> Tensor<2> {
+    /// The scalars of one DDIM step from index `t` to `t_prev` (`None`: to the clean sample,
+    /// ᾱ = 1), DDIM Eq. (12) with σ_t(η) from Eq. (16).
+    pub fn ddim_update(&self, t: usize, t_prev: Option<usize>, eta: f64) -> DdimUpdate {
         let ab = self.alpha_bars[t];
         let ab_prev = t_prev.map_or(1.0, |p| self.alpha_bars[p]);
-        // 1. x̂₀ = (x_t − √(1 − ᾱ_t) ε_θ) / √ᾱ_t (DDPM Eq. 15 / DDIM Eq. 12 "predicted x₀").
-        let x0 = self.predict_x0(x_t.clone(), eps.clone(), t);
-        // 2. Clamp x̂₀ and re-derive the ε that matches the clamped x̂₀.
-        let (x0, eps) = if self.config.clip_x0 {
-            let x0 = self.clip(x0);
-            let eps = (x_t - x0.clone().mul_scalar(ab.sqrt())).div_scalar((1.0 - ab).sqrt());
-            (x0, eps)
-        } else {
-            (x0, eps)
-        };
         // 3. σ_t(η) = η √((1 − ᾱ_{t−1}) / (1 − ᾱ_t)) √(1 − ᾱ_t / ᾱ_{t−1}), Eq. (16).
         let sigma2 = if eta > 0.0 {
             eta * eta * (1.0 - ab_prev) / (1.0 - ab) * (1.0 - ab / ab_prev)
         } else {
             0.0
         };
-        // 4. x_{t−1} = √ᾱ_{t−1} x̂₀ + √(1 − ᾱ_{t−1} − σ_t²) ε_θ + σ_t ε, Eq. (12).
-        let dir = (1.0 - ab_prev - sigma2).max(0.0).sqrt();
-        let mut prev = x0.mul_scalar(ab_prev.sqrt()) + eps.mul_scalar(dir);
-        if sigma2 > 0.0 {
-            prev = prev + noise.mul_scalar(sigma2.sqrt());
+        DdimUpdate {
+            eps_coef: (1.0 - ab).sqrt(),
+            signal: ab.sqrt(),
+            clip_x0: self.clamp_if(self.config.clip_x0),
+            signal_prev: ab_prev.sqrt(),
+            dir: (1.0 - ab_prev - sigma2).max(0.0).sqrt(),
+            sigma: (sigma2 > 0.0).then(|| sigma2.sqrt()),
+            clip_xt: self.clamp_if(self.config.clip_xt),
         }
-        if self.config.clip_xt { self.clip(prev) } else { prev }
+    }
+
+    /// One DDIM step from index `t` to `t_prev` (`None`: to the clean sample, ᾱ = 1), DDIM
+    /// Eq. (12) with σ_t(η) from Eq. (16); `eta = 0` is deterministic and ignores `noise`.
+    pub fn ddim_step<V: StepValue>(
+        &self,
+        eps: V,
+        t: usize,
+        t_prev: Option<usize>,
+        x_t: V,
+        eta: f64,
+        noise: V,
+    ) -> V {
+        self.ddim_update(t, t_prev, eta).apply(eps, x_t, Some(noise))
+    }
+}
+
+/// The arithmetic the reverse steps are written in, so that one formula serves a burn tensor
+/// (each operation over the whole batch) and a single `f32` (fused loops over host values,
+/// the same operations in the same order and precision).
+pub trait StepValue: Clone {
+    /// `self · c`.
+    fn times(self, c: f64) -> Self;
+    /// `self / c`.
+    fn over(self, c: f64) -> Self;
+    /// `self + other`.
+    fn plus(self, other: Self) -> Self;
+    /// `self − other`.
+    fn minus(self, other: Self) -> Self;
+    /// `self` clamped to `[lo, hi]`.
+    fn clamped(self, lo: f64, hi: f64) -> Self;
+}
+
+impl StepValue for Tensor<2> {
+    fn times(self, c: f64) -> Self {
+        self.mul_scalar(c)
+    }
+    fn over(self, c: f64) -> Self {
+        self.div_scalar(c)
+    }
+    fn plus(self, other: Self) -> Self {
+        self + other
+    }
+    fn minus(self, other: Self) -> Self {
+        self - other
+    }
+    fn clamped(self, lo: f64, hi: f64) -> Self {
+        self.clamp(lo, hi)
+    }
+}
+
+impl StepValue for f32 {
+    #[inline(always)]
+    fn times(self, c: f64) -> Self {
+        self * c as f32
+    }
+    #[inline(always)]
+    fn over(self, c: f64) -> Self {
+        self / c as f32
+    }
+    #[inline(always)]
+    fn plus(self, other: Self) -> Self {
+        self + other
+    }
+    #[inline(always)]
+    fn minus(self, other: Self) -> Self {
+        self - other
+    }
+    #[inline(always)]
+    fn clamped(self, lo: f64, hi: f64) -> Self {
+        self.max(lo as f32).min(hi as f32)
+    }
+}
+
+/// A reverse step reduced to its scalars: x_{t−1} from ε_θ, x_t and (when the step adds any)
+/// the noise z.
+pub trait ReverseUpdate {
+    /// Whether the step reads `noise` (a sampler need not draw it otherwise).
+    fn needs_noise(&self) -> bool;
+    /// x_{t−1}; `noise` is ignored when the step adds none.
+    fn apply<V: StepValue>(&self, eps: V, x_t: V, noise: Option<V>) -> V;
+}
+
+/// Applies `step` to host values in place, one fused loop: `x[i]` becomes x_{t−1} from
+/// `eps[i]`, `x[i]` and `noise[i]` (pass noise exactly when [`ReverseUpdate::needs_noise`]).
+///
+/// # Panics
+/// If the slices differ in length, or the step needs noise and none is given.
+pub fn update_values(x: &mut [f32], eps: &[f32], noise: Option<&[f32]>, step: &impl ReverseUpdate) {
+    assert_eq!(x.len(), eps.len(), "one ε per value");
+    match noise {
+        Some(z) => {
+            assert_eq!(x.len(), z.len(), "one noise draw per value");
+            for ((x, e), z) in x.iter_mut().zip(eps).zip(z) {
+                *x = step.apply(*e, *x, Some(*z));
+            }
+        }
+        None => x.iter_mut().zip(eps).for_each(|(x, e)| *x = step.apply(*e, *x, None)),
+    }
+}
+
+/// x̂₀ = (x_t − eps_coef · ε) / signal, with eps_coef = √(1 − ᾱ_t) and signal = √ᾱ_t.
+#[inline(always)]
+fn x0_from<V: StepValue>(x_t: V, eps: V, eps_coef: f64, signal: f64) -> V {
+    x_t.minus(eps.times(eps_coef)).over(signal)
+}
+
+/// Applies a clamp when there is one.
+#[inline(always)]
+fn clamp_to<V: StepValue>(x: V, range: Option<(f64, f64)>) -> V {
+    match range {
+        Some((lo, hi)) => x.clamped(lo, hi),
+        None => x,
+    }
+}
+
+/// Adds σ z when the step has noise.
+#[inline(always)]
+fn add_noise_term<V: StepValue>(mean: V, sigma: Option<f64>, noise: Option<V>) -> V {
+    match (sigma, noise) {
+        (Some(sigma), Some(z)) => mean.plus(z.times(sigma)),
+        (Some(_), None) => panic!("this reverse step adds noise: pass it"),
+        (None, _) => mean,
+    }
+}
+
+/// One ancestral DDPM step's scalars ([`NoiseSchedule::ddpm_update`]).
+#[derive(Debug, Clone, Copy)]
+pub struct DdpmUpdate {
+    eps_coef: f64,
+    signal: f64,
+    clip_x0: Option<(f64, f64)>,
+    x0_coef: f64,
+    xt_coef: f64,
+    sigma: Option<f64>,
+    clip_xt: Option<(f64, f64)>,
+}
+
+impl ReverseUpdate for DdpmUpdate {
+    fn needs_noise(&self) -> bool {
+        self.sigma.is_some()
+    }
+
+    #[inline(always)]
+    fn apply<V: StepValue>(&self, eps: V, x_t: V, noise: Option<V>) -> V {
+        // 2. Predicted clean sample, Eq. (15): x̂₀ = (x_t − √(1 − ᾱ_t) ε_θ(x_t, t)) / √ᾱ_t.
+        let x0 = x0_from(x_t.clone(), eps, self.eps_coef, self.signal);
+        // 3. Clamp x̂₀ to the data range (the latents are tanh outputs in [−1, 1]).
+        let x0 = clamp_to(x0, self.clip_x0);
+        // 4. Posterior mean, Eq. (7):
+        //    μ̃_t = √ᾱ_{t−1} β_t / (1 − ᾱ_t) · x̂₀ + √α_t (1 − ᾱ_{t−1}) / (1 − ᾱ_t) · x_t.
+        let mean = x0.times(self.x0_coef).plus(x_t.times(self.xt_coef));
+        // 6. Sample, Algorithm 2 line 4: x_{t−1} = μ̃_t + σ_t z.
+        let prev = add_noise_term(mean, self.sigma, noise);
+        // 7. p-diff also clamps every intermediate sample to the data range.
+        clamp_to(prev, self.clip_xt)
+    }
+}
+
+/// One DDIM step's scalars ([`NoiseSchedule::ddim_update`]).
+#[derive(Debug, Clone, Copy)]
+pub struct DdimUpdate {
+    eps_coef: f64,
+    signal: f64,
+    clip_x0: Option<(f64, f64)>,
+    signal_prev: f64,
+    dir: f64,
+    sigma: Option<f64>,
+    clip_xt: Option<(f64, f64)>,
+}
+
+impl ReverseUpdate for DdimUpdate {
+    fn needs_noise(&self) -> bool {
+        self.sigma.is_some()
+    }
+
+    #[inline(always)]
+    fn apply<V: StepValue>(&self, eps: V, x_t: V, noise: Option<V>) -> V {
+        // 1. x̂₀ = (x_t − √(1 − ᾱ_t) ε_θ) / √ᾱ_t (DDPM Eq. 15 / DDIM Eq. 12 "predicted x₀").
+        let x0 = x0_from(x_t.clone(), eps.clone(), self.eps_coef, self.signal);
+        // 2. Clamp x̂₀ and re-derive the ε that matches the clamped x̂₀.
+        let (x0, eps) = match self.clip_x0 {
+            Some((lo, hi)) => {
+                let x0 = x0.clamped(lo, hi);
+                let eps = x_t.minus(x0.clone().times(self.signal)).over(self.eps_coef);
+                (x0, eps)
+            }
+            None => (x0, eps),
+        };
+        // 4. x_{t−1} = √ᾱ_{t−1} x̂₀ + √(1 − ᾱ_{t−1} − σ_t²) ε_θ + σ_t ε, Eq. (12).
+        let prev = x0.times(self.signal_prev).plus(eps.times(self.dir));
+        let prev = add_noise_term(prev, self.sigma, noise);
+        clamp_to(prev, self.clip_xt)
     }
 }
 
@@ -420,6 +604,59 @@ mod tests {
             scalar(0.0, &d),
         ));
         assert!((ddim - 0.5280736549453121).abs() < 1e-6, "{ddim}");
+    }
+
+    #[test]
+    fn host_updates_match_tensor_updates_value_for_value() {
+        // The fused host loop and the tensor operations run the same formula in the same
+        // order and precision; they must agree bit for bit for every variant: both variances, clamps on and off (values
+        // beyond the data range exercise them), DDPM at t = 0 and DDIM with and without η.
+        let d = Device::flex();
+        let x: Vec<f32> = (0..64).map(|i| (i as f32 * 0.37).sin() * 1.6).collect();
+        let eps: Vec<f32> = (0..64).map(|i| (i as f32 * 0.91).cos() * 1.2).collect();
+        let z: Vec<f32> = (0..64).map(|i| (i as f32 * 1.3).sin()).collect();
+        let tensor = |v: &[f32]| Tensor::<2>::from_data(TensorData::new(v.to_vec(), [8, 8]), &d);
+        let mut worst = 0f32;
+        let mut check = |step: &dyn Fn(Tensor<2>, Option<Tensor<2>>) -> Tensor<2>,
+                         host: &dyn Fn(&mut [f32], Option<&[f32]>),
+                         noisy: bool| {
+            let noise = noisy.then_some(z.as_slice());
+            let expected =
+                step(tensor(&x), noise.map(tensor)).into_data().try_into_vec::<f32>().unwrap();
+            let mut got = x.clone();
+            host(&mut got, noise);
+            for (a, b) in got.iter().zip(&expected) {
+                worst = worst.max((a - b).abs());
+            }
+        };
+        for variance in [VarianceType::FixedLarge, VarianceType::FixedSmall] {
+            for clip in [false, true] {
+                let cfg =
+                    ScheduleConfig { variance, clip_x0: clip, clip_xt: clip, ..Default::default() };
+                let s = NoiseSchedule::new(&cfg).unwrap();
+                for t in [0, 1, 487, 999] {
+                    let u = s.ddpm_update(t);
+                    assert_eq!(u.needs_noise(), t > 0);
+                    check(
+                        &|x, z| u.apply(tensor(&eps), x, z),
+                        &|x, z| update_values(x, &eps, z, &u),
+                        t > 0,
+                    );
+                }
+                for (t, prev, eta) in
+                    [(999, Some(979), 0.0), (487, Some(467), 1.0), (19, None, 0.5)]
+                {
+                    let u = s.ddim_update(t, prev, eta);
+                    assert_eq!(u.needs_noise(), eta > 0.0 && prev.is_some());
+                    check(
+                        &|x, z| u.apply(tensor(&eps), x, z),
+                        &|x, z| update_values(x, &eps, z, &u),
+                        u.needs_noise(),
+                    );
+                }
+            }
+        }
+        assert!(worst == 0.0, "host and tensor updates differ by {worst}");
     }
 
     #[test]

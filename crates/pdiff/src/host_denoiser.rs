@@ -492,6 +492,41 @@ mod tests {
     }
 
     #[test]
+    fn winograd_matches_direct_correlation() {
+        // Lengths 5..=8 cover last tiles with one to four outputs.
+        let mut rng = StdRng::seed_from_u64(11);
+        let (inp, out, batch) = (3, 5, 4);
+        let weight = Array2::from_shape_fn((out, inp * 3), |_| rng.random_range(-1.0..1.0));
+        let bias: Vec<f32> = (0..out).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let filters = winograd_filters(&weight);
+        for len in 5..=8 {
+            let data = Array2::from_shape_fn((inp, batch * len), |_| rng.random_range(-1.0..1.0));
+            let x = Act { data, len };
+            let y = winograd_forward(&filters, &bias, &x, batch);
+            for (o, b, p) in grid(out, batch, len) {
+                let taps = (0..inp).flat_map(|i| (0..3).map(move |j| (i, j)));
+                let direct = bias[o]
+                    + taps
+                        .filter_map(|(i, j)| {
+                            let q = (p + j).checked_sub(1).filter(|&q| q < len)?;
+                            Some(weight[[o, 3 * i + j]] * x.data[[i, b * len + q]])
+                        })
+                        .sum::<f32>();
+                let got = y.data[[o, b * len + p]];
+                assert!(
+                    (got - direct).abs() <= 1e-5,
+                    "len {len} ({o}, {b}, {p}): {got} vs {direct}"
+                );
+            }
+        }
+    }
+
+    /// Every (output channel, sample, position) triple.
+    fn grid(out: usize, batch: usize, len: usize) -> impl Iterator<Item = (usize, usize, usize)> {
+        (0..out).flat_map(move |o| (0..batch).flat_map(move |b| (0..len).map(move |p| (o, b, p))))
+    }
+
+    #[test]
     fn result_does_not_depend_on_how_the_batch_is_split() {
         let cfg =
             DenoiserConfig { channels: vec![4, 8, 16], downsample: true, ..Default::default() };

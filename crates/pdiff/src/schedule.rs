@@ -230,9 +230,16 @@ impl NoiseSchedule {
         x0_from(x_t, eps, (1.0 - ab).sqrt(), ab.sqrt())
     }
 
-    /// The data range to clamp to, when `on`.
-    fn clamp_if(&self, on: bool) -> Option<(f64, f64)> {
-        on.then_some(self.clip_range)
+    /// What every reverse step from ᾱ_t = `ab` with noise scale `sigma` shares.
+    fn step_ends(&self, ab: f64, sigma: Option<f64>) -> StepEnds {
+        let clamp_if = |on: bool| on.then_some(self.clip_range);
+        StepEnds {
+            eps_coef: (1.0 - ab).sqrt(),
+            signal: ab.sqrt(),
+            clip_x0: clamp_if(self.config.clip_x0),
+            sigma,
+            clip_xt: clamp_if(self.config.clip_xt),
+        }
     }
 
     /// The scalars of one ancestral DDPM step x_t → x_{t−1} at index `t` (DDPM Algorithm 2),
@@ -241,17 +248,10 @@ impl NoiseSchedule {
         // 1. Schedule values at t: ᾱ_t, ᾱ_{t−1}, β_t (tables, f64).
         let ab = self.alpha_bars[t];
         let (x0_coef, xt_coef) = self.posterior_mean_coefs(t);
-        DdpmUpdate {
-            eps_coef: (1.0 - ab).sqrt(),
-            signal: ab.sqrt(),
-            clip_x0: self.clamp_if(self.config.clip_x0),
-            x0_coef,
-            xt_coef,
-            // 5. Variance, §3.2: σ_t² = β_t ("fixed large") or β̃_t ("fixed small"); no noise
-            //    at the last step (Algorithm 2: "z = 0 if t = 1").
-            sigma: (t > 0).then(|| self.variance(t).sqrt()),
-            clip_xt: self.clamp_if(self.config.clip_xt),
-        }
+        // 5. Variance, §3.2: σ_t² = β_t ("fixed large") or β̃_t ("fixed small"); no noise at
+        //    the last step (Algorithm 2: "z = 0 if t = 1").
+        let sigma = (t > 0).then(|| self.variance(t).sqrt());
+        DdpmUpdate { ends: self.step_ends(ab, sigma), x0_coef, xt_coef }
     }
 
     /// One ancestral DDPM step x_t → x_{t−1} (DDPM Algorithm 2), all rows at index `t`.
@@ -289,13 +289,9 @@ impl NoiseSchedule {
             0.0
         };
         DdimUpdate {
-            eps_coef: (1.0 - ab).sqrt(),
-            signal: ab.sqrt(),
-            clip_x0: self.clamp_if(self.config.clip_x0),
+            ends: self.step_ends(ab, (sigma2 > 0.0).then(|| sigma2.sqrt())),
             signal_prev: ab_prev.sqrt(),
             dir: (1.0 - ab_prev - sigma2).max(0.0).sqrt(),
-            sigma: (sigma2 > 0.0).then(|| sigma2.sqrt()),
-            clip_xt: self.clamp_if(self.config.clip_xt),
         }
     }
 
@@ -404,6 +400,40 @@ fn x0_from<V: StepValue>(x_t: V, eps: V, eps_coef: f64, signal: f64) -> V {
     x_t.minus(eps.times(eps_coef)).over(signal)
 }
 
+/// What both reverse steps share: x̂₀ from ε_θ, the clamps and the noise scale.
+#[derive(Debug, Clone, Copy)]
+struct StepEnds {
+    /// √(1 − ᾱ_t).
+    eps_coef: f64,
+    /// √ᾱ_t.
+    signal: f64,
+    clip_x0: Option<(f64, f64)>,
+    /// σ_t, `None` when the step adds no noise.
+    sigma: Option<f64>,
+    clip_xt: Option<(f64, f64)>,
+}
+
+impl StepEnds {
+    /// x̂₀ = (x_t − √(1 − ᾱ_t) ε_θ) / √ᾱ_t (DDPM Eq. 15 solved for x₀), clamped to the data
+    /// range when configured (the latents are tanh outputs in [−1, 1]).
+    #[inline(always)]
+    fn x0<V: StepValue>(&self, x_t: V, eps: V) -> V {
+        clamp_to(x0_from(x_t, eps, self.eps_coef, self.signal), self.clip_x0)
+    }
+
+    /// x_{t−1} = mean + σ_t z (z ignored when the step adds no noise), then clamped to the
+    /// data range when configured (p-diff clamps every intermediate sample).
+    #[inline(always)]
+    fn finish<V: StepValue>(&self, mean: V, noise: Option<V>) -> V {
+        let prev = match (self.sigma, noise) {
+            (Some(sigma), Some(z)) => mean.plus(z.times(sigma)),
+            (Some(_), None) => panic!("this reverse step adds noise: pass it"),
+            (None, _) => mean,
+        };
+        clamp_to(prev, self.clip_xt)
+    }
+}
+
 /// Applies a clamp when there is one.
 #[inline(always)]
 fn clamp_to<V: StepValue>(x: V, range: Option<(f64, f64)>) -> V {
@@ -413,86 +443,61 @@ fn clamp_to<V: StepValue>(x: V, range: Option<(f64, f64)>) -> V {
     }
 }
 
-/// Adds σ z when the step has noise.
-#[inline(always)]
-fn add_noise_term<V: StepValue>(mean: V, sigma: Option<f64>, noise: Option<V>) -> V {
-    match (sigma, noise) {
-        (Some(sigma), Some(z)) => mean.plus(z.times(sigma)),
-        (Some(_), None) => panic!("this reverse step adds noise: pass it"),
-        (None, _) => mean,
-    }
-}
-
 /// One ancestral DDPM step's scalars ([`NoiseSchedule::ddpm_update`]).
 #[derive(Debug, Clone, Copy)]
 pub struct DdpmUpdate {
-    eps_coef: f64,
-    signal: f64,
-    clip_x0: Option<(f64, f64)>,
+    ends: StepEnds,
+    /// Posterior-mean coefficients of x̂₀ and x_t, DDPM Eq. (7).
     x0_coef: f64,
     xt_coef: f64,
-    sigma: Option<f64>,
-    clip_xt: Option<(f64, f64)>,
 }
 
 impl ReverseUpdate for DdpmUpdate {
     fn needs_noise(&self) -> bool {
-        self.sigma.is_some()
+        self.ends.sigma.is_some()
     }
 
     #[inline(always)]
     fn apply<V: StepValue>(&self, eps: V, x_t: V, noise: Option<V>) -> V {
-        // 2. Predicted clean sample, Eq. (15): x̂₀ = (x_t − √(1 − ᾱ_t) ε_θ(x_t, t)) / √ᾱ_t.
-        let x0 = x0_from(x_t.clone(), eps, self.eps_coef, self.signal);
-        // 3. Clamp x̂₀ to the data range (the latents are tanh outputs in [−1, 1]).
-        let x0 = clamp_to(x0, self.clip_x0);
+        // 2–3. Predicted clean sample, Eq. (15), clamped.
+        let x0 = self.ends.x0(x_t.clone(), eps);
         // 4. Posterior mean, Eq. (7):
         //    μ̃_t = √ᾱ_{t−1} β_t / (1 − ᾱ_t) · x̂₀ + √α_t (1 − ᾱ_{t−1}) / (1 − ᾱ_t) · x_t.
         let mean = x0.times(self.x0_coef).plus(x_t.times(self.xt_coef));
-        // 6. Sample, Algorithm 2 line 4: x_{t−1} = μ̃_t + σ_t z.
-        let prev = add_noise_term(mean, self.sigma, noise);
-        // 7. p-diff also clamps every intermediate sample to the data range.
-        clamp_to(prev, self.clip_xt)
+        // 6–7. Algorithm 2 line 4: x_{t−1} = μ̃_t + σ_t z, clamped.
+        self.ends.finish(mean, noise)
     }
 }
 
 /// One DDIM step's scalars ([`NoiseSchedule::ddim_update`]).
 #[derive(Debug, Clone, Copy)]
 pub struct DdimUpdate {
-    eps_coef: f64,
-    signal: f64,
-    clip_x0: Option<(f64, f64)>,
+    ends: StepEnds,
+    /// √ᾱ_{t−1}.
     signal_prev: f64,
+    /// √(1 − ᾱ_{t−1} − σ_t²).
     dir: f64,
-    sigma: Option<f64>,
-    clip_xt: Option<(f64, f64)>,
 }
 
 impl ReverseUpdate for DdimUpdate {
     fn needs_noise(&self) -> bool {
-        self.sigma.is_some()
+        self.ends.sigma.is_some()
     }
 
     #[inline(always)]
     fn apply<V: StepValue>(&self, eps: V, x_t: V, noise: Option<V>) -> V {
-        // 1. x̂₀ = (x_t − √(1 − ᾱ_t) ε_θ) / √ᾱ_t (DDPM Eq. 15 / DDIM Eq. 12 "predicted x₀").
-        let x0 = x0_from(x_t.clone(), eps.clone(), self.eps_coef, self.signal);
-        // 2. Clamp x̂₀ and re-derive the ε that matches the clamped x̂₀.
-        let (x0, eps) = match self.clip_x0 {
-            Some((lo, hi)) => {
-                let x0 = x0.clamped(lo, hi);
-                let eps = x_t.minus(x0.clone().times(self.signal)).over(self.eps_coef);
-                (x0, eps)
-            }
-            None => (x0, eps),
+        let ends = &self.ends;
+        // 1–2. x̂₀ (DDIM Eq. 12 "predicted x₀"), clamped; then the ε that matches the clamped
+        //      x̂₀.
+        let x0 = ends.x0(x_t.clone(), eps.clone());
+        let eps = match ends.clip_x0 {
+            Some(_) => x_t.minus(x0.clone().times(ends.signal)).over(ends.eps_coef),
+            None => eps,
         };
         // 4. x_{t−1} = √ᾱ_{t−1} x̂₀ + √(1 − ᾱ_{t−1} − σ_t²) ε_θ + σ_t ε, Eq. (12).
-        let prev = x0.times(self.signal_prev).plus(eps.times(self.dir));
-        let prev = add_noise_term(prev, self.sigma, noise);
-        clamp_to(prev, self.clip_xt)
+        ends.finish(x0.times(self.signal_prev).plus(eps.times(self.dir)), noise)
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

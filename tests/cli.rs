@@ -103,6 +103,11 @@ fn bad_input_fails_with_exit_code_2_and_a_clear_message() {
     let out = pdiff_zoo(&["train", "--arch", "resnet8", "--epochs", "0"], dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("epochs"), "{}", stderr(&out));
+
+    let args = ["sample", "--fitted", "f", "--collection", "c", "--model", "m", "--ddim-eta", "2"];
+    let out = pdiff_zoo(&args, dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("2 is outside [0, 1]"), "{}", stderr(&out));
 }
 
 #[test]

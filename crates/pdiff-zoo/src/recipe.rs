@@ -168,6 +168,8 @@ pub struct GenerateSection {
     pub sampler: Option<SamplerName>,
     /// DDIM steps [50].
     pub ddim_steps: Option<usize>,
+    /// DDIM stochasticity η in [0, 1] [0: deterministic].
+    pub ddim_eta: Option<f64>,
     /// Keep only members at or above this validation accuracy (percent).
     pub min_val_accuracy: Option<f64>,
     /// Keep only members whose max IoU of errors to any trained checkpoint is at most this.
@@ -526,7 +528,10 @@ fn validate(recipe: &Recipe, text: &str) -> Result<Vec<ArchPlan>> {
             SamplerName::Ddpm => Sampler::Ddpm,
             SamplerName::Ddim => match g.ddim_steps.unwrap_or(Sampler::DEFAULT_DDIM_STEPS) {
                 0 => bail!(key_error(text, "generate.ddim_steps", "must be at least 1")),
-                s => Sampler::ddim(s),
+                s => match g.ddim_eta.unwrap_or(0.0) {
+                    eta if Sampler::eta_is_valid(eta) => Sampler::Ddim { steps: s, eta },
+                    _ => bail!(key_error(text, "generate.ddim_eta", "must be in [0, 1]")),
+                },
             },
         };
         if let Some(v) = g.min_val_accuracy
@@ -645,6 +650,7 @@ fn merge_generate(base: &GenerateSection, over: &GenerateSection) -> GenerateSec
         count: over.count.or(base.count),
         sampler: over.sampler.or(base.sampler),
         ddim_steps: over.ddim_steps.or(base.ddim_steps),
+        ddim_eta: over.ddim_eta.or(base.ddim_eta),
         min_val_accuracy: over.min_val_accuracy.or(base.min_val_accuracy),
         max_iou_to_trained: over.max_iou_to_trained.or(base.max_iou_to_trained),
     }

@@ -34,6 +34,12 @@ impl Sampler {
         Sampler::Ddim { steps, eta: 0.0 }
     }
 
+    /// Whether `eta` is a valid DDIM stochasticity: in [0, 1] (above 1 the step's
+    /// direction term would need the square root of a negative number).
+    pub fn eta_is_valid(eta: f64) -> bool {
+        (0.0..=1.0).contains(&eta)
+    }
+
     /// Number of denoiser evaluations for a schedule of `t` steps.
     pub fn evaluations(&self, t: usize) -> usize {
         match *self {

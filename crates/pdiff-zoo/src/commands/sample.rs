@@ -49,12 +49,26 @@ pub struct Args {
     #[arg(long, default_value_t = Sampler::DEFAULT_DDIM_STEPS as u64,
           value_parser = clap::value_parser!(u64).range(1..))]
     ddim_steps: u64,
+    /// Stochasticity η of the DDIM sampler: 0 is deterministic given x_T, 1 adds
+    /// DDPM-like noise at every step.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_eta)]
+    ddim_eta: f64,
     #[command(flatten)]
     run: RunArgs,
     /// Output: generated vectors with their scores, as a collection file [default: beside
     /// the fit, `generated.safetensors`]; the comparison report is written beside it as JSON.
     #[arg(short, long)]
     output: Option<PathBuf>,
+}
+
+/// `--ddim-eta`: a number in [0, 1].
+fn parse_eta(text: &str) -> Result<f64, String> {
+    let eta: f64 = text.parse().map_err(|e| format!("`{text}` is not a number: {e}"))?;
+    if Sampler::eta_is_valid(eta) {
+        Ok(eta)
+    } else {
+        Err(format!("{eta} is outside [0, 1] (0: deterministic DDIM, 1: DDPM-like noise)"))
+    }
 }
 
 /// Runs `sample`.
@@ -68,7 +82,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let data = load_for_card(&args.data, &card)?;
     let sampler = match args.sampler {
         SamplerKind::Ddpm => Sampler::Ddpm,
-        SamplerKind::Ddim => Sampler::ddim(args.ddim_steps as usize),
+        SamplerKind::Ddim => Sampler::Ddim { steps: args.ddim_steps as usize, eta: args.ddim_eta },
     };
     let settings = GenerateSettings { count: args.count, sampler, seed: args.run.seed };
     let bar = progress::bar(0, "evaluate");

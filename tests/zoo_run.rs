@@ -74,9 +74,11 @@ fn a_killed_run_resumes_to_the_same_onnx_bytes() {
     }
     assert_eq!(m["ensembles"].as_array().unwrap().len(), 2);
     assert!(m["summary"]["vit-micro"]["generated"]["n"] == 6);
-    let interpolated =
-        &m["summary"]["vit-micro"]["diversity"]["interpolated_max_iou_to_trained_mean"];
-    assert!((0.0..=1.0).contains(&interpolated.as_f64().unwrap_or(f64::NAN)), "{interpolated}");
+    for baseline in ["interpolated", "gaussian"] {
+        let iou = &m["summary"]["vit-micro"]["diversity"]
+            [format!("{baseline}_max_iou_to_trained_mean").as_str()];
+        assert!((0.0..=1.0).contains(&iou.as_f64().unwrap_or(f64::NAN)), "{baseline}: {iou}");
+    }
     let html = std::fs::read_to_string(whole.join("report.html")).unwrap();
     assert!(html.contains("data:image/png;base64,"));
 

@@ -15,7 +15,7 @@ use zoo_models::{ArchSpec, Model};
 use zoo_train::collect::{CollectConfig, Collection, collect};
 use zoo_train::compare::{
     Comparison, NoiseBaseline, NoiseCalibration, NoiseDirections, Scored, calibrate_sigma, compare,
-    interpolations, matched_noise_sigma,
+    gaussian_fit, interpolations, matched_noise_sigma,
 };
 use zoo_train::drift::{Drift, centred};
 use zoo_train::members::MemberBase;
@@ -134,7 +134,7 @@ pub struct GenerateSettings {
     /// Sampler of the latents.
     pub sampler: Sampler,
     /// Seed of the sampler (the noise-added baseline uses `seed + 1`, the interpolation
-    /// baseline `seed + 2`).
+    /// baseline `seed + 2`, the Gaussian baseline `seed + 3`).
     pub seed: u64,
 }
 
@@ -150,6 +150,11 @@ impl GenerateSettings {
     /// Seed of the interpolation baseline.
     fn interpolation_seed(&self) -> u64 {
         self.seed.wrapping_add(2)
+    }
+
+    /// Seed of the Gaussian baseline.
+    fn gaussian_seed(&self) -> u64 {
+        self.seed.wrapping_add(3)
     }
 }
 
@@ -202,7 +207,7 @@ pub fn generate(
     let base = MemberBase { arch: &trained.arch, model, layout: &trained.layout };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let splice = "splicing generated parameters into the network";
-    bar.set_length(4 * n as u64);
+    bar.set_length(5 * n as u64);
     let progress = |offset: usize| move |i: usize| bar.set_position((offset + i) as u64);
     let scores = base.score(&generated, &val, &test, threads, progress(0)).context(splice)?;
 
@@ -231,6 +236,9 @@ pub fn generate(
     let interpolated = interpolations(trained, n, settings.interpolation_seed());
     let interpolated_scores =
         base.score(&interpolated, &val, &test, threads, progress(3 * n)).context(splice)?;
+    let gaussian = gaussian_fit(trained, n, settings.gaussian_seed());
+    let gaussian_scores =
+        base.score(&gaussian, &val, &test, threads, progress(4 * n)).context(splice)?;
     let evaluate_seconds = started.elapsed().as_secs_f64();
     let comparison = compare(
         trained,
@@ -243,6 +251,7 @@ pub fn generate(
             equal_l2_predictions: &equal_l2_predictions,
         },
         Scored { vectors: &interpolated, scores: &interpolated_scores },
+        Scored { vectors: &gaussian, scores: &gaussian_scores },
     );
     let as_collection =
         |params: Vec<f32>, scores: Vec<zoo_train::members::MemberScore>, info| Collection {

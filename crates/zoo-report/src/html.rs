@@ -162,12 +162,15 @@ fn overview(out: &mut String, input: &ReportInput) {
          averaged over the group. The noise-added members are matched to the generated ones in \
          mean validation accuracy; those at equal L2 sit as far from the trained vectors as the \
          generated ones; the interpolated members blend two trained checkpoints (what a generator \
-         that only interpolates its training data makes). The last column repeats the max-IoU comparison over only the members \
+         that only interpolates its training data makes); the Gaussian members are drawn from a \
+         normal distribution with the trained checkpoints' mean and covariance (what a generator \
+         that learns only those two moments makes). The last column repeats the max-IoU comparison over only the members \
          whose validation accuracy reaches the lowest trained checkpoint's (generated vs \
          noise).</p>\n<div class=\"scroll\"><table>\n<thead><tr><th>arch</th>\
          <th>trained ↔ trained</th><th>gen. ↔ gen.</th><th>gen. ↔ trained</th>\
          <th>max-IoU gen.</th><th>max-IoU noise</th><th>max-IoU noise, equal L2</th>\
-         <th>max-IoU interpolated</th><th>max-IoU trained (nearest other)</th>\
+         <th>max-IoU interpolated</th><th>max-IoU Gaussian</th>\
+         <th>max-IoU trained (nearest other)</th>\
          <th>at trained-level accuracy: gen. vs noise</th></tr></thead>\n<tbody>\n",
     );
     for arch in m.archs() {
@@ -175,7 +178,7 @@ fn overview(out: &mut String, input: &ReportInput) {
         let _ = writeln!(
             out,
             "<tr><th class=\"rowhead\">{}</th><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td>\
-             <td><b>{:.3}</b></td><td>{:.3}</td>{}{}<td>{:.3}</td><td>{} vs {}</td></tr>",
+             <td><b>{:.3}</b></td><td>{:.3}</td>{}{}{}<td>{:.3}</td><td>{} vs {}</td></tr>",
             esc(&arch),
             d.trained_iou_mean,
             d.generated_iou_mean,
@@ -184,6 +187,7 @@ fn overview(out: &mut String, input: &ReportInput) {
             d.noise_max_iou_to_trained_mean,
             optional_cell(d.noise_equal_l2_max_iou_to_trained_mean),
             optional_cell(d.interpolated_max_iou_to_trained_mean),
+            optional_cell(d.gaussian_max_iou_to_trained_mean),
             d.trained_nn_iou_mean,
             optional(d.generated_max_iou_at_trained_accuracy),
             optional(d.noise_max_iou_at_trained_accuracy),

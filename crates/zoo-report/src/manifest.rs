@@ -203,6 +203,11 @@ pub struct Diversity {
     /// generator that only blends its training data makes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interpolated_max_iou_to_trained_mean: Option<f64>,
+    /// `max_iou_to_trained_mean` of draws from a normal distribution with the trained
+    /// checkpoints' mean and covariance (what a generator that learns only the first two
+    /// moments makes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gaussian_max_iou_to_trained_mean: Option<f64>,
 }
 
 /// A manifest that cannot be read, written or merged.

@@ -50,6 +50,8 @@ fn report_has_every_table_and_every_id() {
     assert!(html.contains("at trained-level accuracy") && html.contains("<td>0.700 vs —</td>"));
     // The interpolation baseline's column (synthetic: 0.993).
     assert!(html.contains("max-IoU interpolated") && html.contains("<td>0.993</td>"));
+    // The Gaussian baseline's column (synthetic: 0.961).
+    assert!(html.contains("max-IoU Gaussian") && html.contains("<td>0.961</td>"));
     for stage in ["train", "collect", "fit", "sample", "export", "verify", "ensemble", "report"] {
         assert!(html.contains(&format!(">{stage}</th>")), "stage {stage} missing");
     }
@@ -141,13 +143,15 @@ fn sparse_inputs_render() {
     flat.archs[0].generated[0].test = f64::NAN;
     assert_eq!(pngs(&render(&flat)).len(), 5);
 
-    // A manifest from before the interpolation baseline: one marked empty cell per arch more.
+    // A manifest from before the interpolation and Gaussian baselines: two marked empty cells
+    // per arch more.
     let na = |html: &str| html.matches("<td class=\"na\">—</td>").count();
     let mut old = input.clone();
     for s in old.manifest.summary.values_mut() {
         s.diversity.interpolated_max_iou_to_trained_mean = None;
+        s.diversity.gaussian_max_iou_to_trained_mean = None;
     }
-    assert_eq!(na(&render(&old)), na(&render(&input)) + input.manifest.summary.len());
+    assert_eq!(na(&render(&old)), na(&render(&input)) + 2 * input.manifest.summary.len());
 }
 
 #[test]

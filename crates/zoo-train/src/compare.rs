@@ -10,14 +10,18 @@
 //! distance from the trained set is scored on the test split only, for the stricter
 //! comparison at equal distance. A third baseline, [`interpolations`] between two trained
 //! checkpoints, tells generated members that are new from ones that only interpolate the
-//! collection (Zeng et al. 2025 found p-diff's members to be mostly that).
+//! collection (Zeng et al. 2025 found p-diff's members to be mostly that), and a fourth,
+//! [`gaussian_fit`], draws from a normal distribution with the collection's mean and
+//! covariance: what a generator learns if it learns only the first two moments.
 
+use rand::Rng;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand_distr::{Distribution, Normal};
+use rand_distr::{Distribution, Normal, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::collect::Collection;
+use crate::drift::centred;
 use crate::members::MemberScore;
 use crate::metrics::{
     ErrorSet, Summary, l2_to_nearest, max_iou_to, mean, mean_cross_iou, mean_pairwise_iou,
@@ -65,6 +69,10 @@ pub struct Diversity {
     /// written before it existed).
     #[serde(default)]
     pub interpolated_max_iou_to_trained_mean: Option<f64>,
+    /// Mean max-IoU to the trained set of the [`gaussian_fit`] baseline (`None` in files
+    /// written before it existed).
+    #[serde(default)]
+    pub gaussian_max_iou_to_trained_mean: Option<f64>,
 }
 
 /// Mean max-IoU to the trained set of the members at trained-level validation accuracy
@@ -134,6 +142,9 @@ pub struct Comparison {
     /// Interpolation baseline ([`interpolations`]; `None` in files written before it).
     #[serde(default)]
     pub interpolated: Option<GroupSummary>,
+    /// Gaussian baseline ([`gaussian_fit`]; `None` in files written before it).
+    #[serde(default)]
+    pub gaussian: Option<GroupSummary>,
     /// Std of the Gaussian noise of the baseline.
     pub noise_sigma: f64,
     /// How `noise_sigma` was found.
@@ -159,7 +170,6 @@ pub fn matched_noise_sigma(trained: &Collection, generated: &[f32]) -> f64 {
 /// # Panics
 /// If the collection has fewer than two checkpoints.
 pub fn interpolations(trained: &Collection, n: usize, seed: u64) -> Vec<f32> {
-    use rand::Rng;
     let k = trained.len();
     assert!(k >= 2, "interpolation needs two checkpoints, the collection has {k}");
     let mut rng = StdRng::seed_from_u64(seed);
@@ -171,6 +181,34 @@ pub fn interpolations(trained: &Collection, n: usize, seed: u64) -> Vec<f32> {
         out.extend(
             trained.row(a).iter().zip(trained.row(b)).map(|(x, y)| (1.0 - lambda) * x + lambda * y),
         );
+    }
+    out
+}
+
+/// The Gaussian baseline: `n` draws (row-major `[n, P]`, from `seed`) from the normal
+/// distribution with the trained collection's mean μ and sample covariance, as
+/// μ + Σₖ wₖ (cₖ − μ) / √(K − 1) with w ~ N(0, I_K). The simplest generative model of the
+/// checkpoints: the DDPM has learned more than their first two moments only where p-diff's
+/// members beat these.
+///
+/// # Panics
+/// If the collection has fewer than two checkpoints.
+pub fn gaussian_fit(trained: &Collection, n: usize, seed: u64) -> Vec<f32> {
+    let (k, p) = (trained.len(), trained.layout.len());
+    assert!(k >= 2, "a covariance needs two checkpoints, the collection has {k}");
+    let centred = centred(&trained.params, p);
+    let mean: Vec<f64> =
+        trained.row(0).iter().zip(&centred[..p]).map(|(v, c)| *v as f64 - c).collect();
+    let scale = 1.0 / ((k - 1) as f64).sqrt();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut out = Vec::with_capacity(n * p);
+    for _ in 0..n {
+        let mut member = mean.clone();
+        for row in centred.chunks_exact(p) {
+            let w: f64 = rng.sample::<f64, _>(StandardNormal) * scale;
+            member.iter_mut().zip(row).for_each(|(m, c)| *m += w * c);
+        }
+        out.extend(member.iter().map(|v| *v as f32));
     }
     out
 }
@@ -332,14 +370,16 @@ pub struct NoiseBaseline<'a> {
     pub equal_l2_predictions: &'a [Vec<u16>],
 }
 
-/// Compares generated members with the trained collection and the two baselines, all
-/// already scored: `noise` (see [`NoiseBaseline`]) and `interpolated` ([`interpolations`]).
+/// Compares generated members with the trained collection and the baselines, all already
+/// scored: `noise` (see [`NoiseBaseline`]), `interpolated` ([`interpolations`]) and
+/// `gaussian` ([`gaussian_fit`]).
 pub fn compare(
     trained: &Collection,
     labels: &[u16],
     generated: Scored,
     noise: NoiseBaseline,
     interpolated: Scored,
+    gaussian: Scored,
 ) -> Comparison {
     let p = trained.layout.len();
     let trained_sets: Vec<ErrorSet> =
@@ -354,10 +394,12 @@ pub fn compare(
     let gen_max = max_iou_to(&generated_sets, &trained_sets);
     let noise_max = max_iou_to(&noise_sets, &trained_sets);
     let interpolated_max = max_iou_to(&sets(interpolated.scores), &trained_sets);
+    let gaussian_max = max_iou_to(&sets(gaussian.scores), &trained_sets);
     let trained_nn = nearest_neighbour_iou(&trained_sets);
     let gen_l2 = l2_to_nearest(generated.vectors, &trained.params, p);
     let noise_l2 = l2_to_nearest(noise.members.vectors, &trained.params, p);
     let interpolated_l2 = l2_to_nearest(interpolated.vectors, &trained.params, p);
+    let gaussian_l2 = l2_to_nearest(gaussian.vectors, &trained.params, p);
     let trained_l2: Vec<f64> = (0..trained.len())
         .map(|k| {
             let others: Vec<f32> = (0..trained.len())
@@ -394,6 +436,7 @@ pub fn compare(
     push("generated", generated.scores, &gen_max, &gen_l2);
     push("noise_added", noise.members.scores, &noise_max, &noise_l2);
     push("interpolated", interpolated.scores, &interpolated_max, &interpolated_l2);
+    push("gaussian", gaussian.scores, &gaussian_max, &gaussian_l2);
 
     Comparison {
         trained: GroupSummary {
@@ -403,6 +446,7 @@ pub fn compare(
         generated: group(generated.scores),
         noise_added: group(noise.members.scores),
         interpolated: Some(group(interpolated.scores)),
+        gaussian: Some(group(gaussian.scores)),
         noise_sigma: noise.sigma,
         noise_calibration: noise.calibration,
         diversity: Diversity {
@@ -424,6 +468,7 @@ pub fn compare(
                 (noise.members.scores, &noise_max),
             ),
             interpolated_max_iou_to_trained_mean: Some(mean(&interpolated_max)),
+            gaussian_max_iou_to_trained_mean: Some(mean(&gaussian_max)),
         },
         members,
     }
@@ -470,6 +515,31 @@ mod tests {
         }
         assert_eq!(members, interpolations(&trained, n, 9));
         assert_ne!(members, interpolations(&trained, n, 10));
+    }
+
+    #[test]
+    fn gaussian_fit_has_the_collections_mean_and_covariance_and_follows_the_seed() {
+        // Rows k·p + j: the checkpoints lie on a line along (1, …, 1), coordinate j's mean is
+        // p(K − 1)/2 + j and its sample variance p² K(K + 1)/12.
+        let (k, p, n) = (5, 4, 4000);
+        let trained = collection(k, p);
+        let members = gaussian_fit(&trained, n, 3);
+        assert_eq!(members.len(), n * p);
+        let offsets: Vec<f64> =
+            members.chunks(p).map(|m| m[0] as f64 - p as f64 * (k - 1) as f64 / 2.0).collect();
+        for (m, offset) in members.chunks(p).zip(&offsets) {
+            for (j, v) in m.iter().enumerate() {
+                let on_the_line = *v as f64 - j as f64 - p as f64 * (k - 1) as f64 / 2.0;
+                assert!((on_the_line - offset).abs() < 1e-3, "{m:?} leaves the checkpoints' line");
+            }
+        }
+        let mean_offset = mean(&offsets);
+        let variance = offsets.iter().map(|o| o * o).sum::<f64>() / n as f64;
+        let expected = (p * p) as f64 * (k * (k + 1)) as f64 / 12.0;
+        assert!(mean_offset.abs() < 0.1 * expected.sqrt(), "mean off by {mean_offset}");
+        assert!((variance / expected - 1.0).abs() < 0.08, "variance {variance} vs {expected}");
+        assert_eq!(members, gaussian_fit(&trained, n, 3));
+        assert_ne!(members, gaussian_fit(&trained, n, 4));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::ValueEnum;
 use pdiff::{FittedPdiff, Sampler};
 use zoo_train::collect::Collection;
-use zoo_train::compare::Comparison;
+use zoo_train::compare::{Comparison, GroupSummary};
 
 use crate::backend::{RunArgs, device};
 use crate::commands::data::{DataArgs, load_for_card};
@@ -128,7 +128,9 @@ pub fn comparison_table(comparison: &Comparison) -> String {
          {:.3}; trained nearest-neighbour {:.3}\n\
          at trained-level val accuracy (≥ {:.2}): generated {} ({}), noise-added {} ({})\n\
          interpolations of two trained checkpoints: max IoU to trained {}, test best / median / \
-         min {}",
+         min {}\n\
+         Gaussian with the checkpoints' mean and covariance: max IoU to trained {}, test best / \
+         median / min {}",
         t.best,
         t.median,
         t.min,
@@ -154,11 +156,17 @@ pub fn comparison_table(comparison: &Comparison) -> String {
         iou_text(band.noise_max_iou_mean),
         band.noise_added,
         iou_text(d.interpolated_max_iou_to_trained_mean),
-        comparison.interpolated.as_ref().map_or("—".to_string(), |i| format!(
-            "{:.2} {:.2} {:.2}",
-            i.test.best, i.test.median, i.test.min
-        )),
+        test_text(comparison.interpolated.as_ref()),
+        iou_text(d.gaussian_max_iou_to_trained_mean),
+        test_text(comparison.gaussian.as_ref()),
     )
+}
+
+/// A baseline's test best / median / min, or "—" for files written before it existed.
+fn test_text(group: Option<&GroupSummary>) -> String {
+    group.map_or("—".to_string(), |g| {
+        format!("{:.2} {:.2} {:.2}", g.test.best, g.test.median, g.test.min)
+    })
 }
 
 fn iou_text(value: Option<f64>) -> String {

@@ -21,7 +21,7 @@ use rand_distr::{Distribution, Normal, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::collect::Collection;
-use crate::drift::centred;
+use crate::drift::{centred, column_mean};
 use crate::members::MemberScore;
 use crate::metrics::{
     ErrorSet, Summary, l2_to_nearest, max_iou_to, mean, mean_cross_iou, mean_pairwise_iou,
@@ -196,9 +196,8 @@ pub fn interpolations(trained: &Collection, n: usize, seed: u64) -> Vec<f32> {
 pub fn gaussian_fit(trained: &Collection, n: usize, seed: u64) -> Vec<f32> {
     let (k, p) = (trained.len(), trained.layout.len());
     assert!(k >= 2, "a covariance needs two checkpoints, the collection has {k}");
+    let mean = column_mean(&trained.params, p);
     let centred = centred(&trained.params, p);
-    let mean: Vec<f64> =
-        trained.row(0).iter().zip(&centred[..p]).map(|(v, c)| *v as f64 - c).collect();
     let scale = 1.0 / ((k - 1) as f64).sqrt();
     let mut rng = StdRng::seed_from_u64(seed);
     let mut out = Vec::with_capacity(n * p);

@@ -44,8 +44,8 @@ impl Drift {
     }
 }
 
-/// K row-major vectors of `p` values each, minus their mean vector, in f64.
-pub fn centred(rows: &[f32], p: usize) -> Vec<f64> {
+/// The mean vector of K row-major vectors of `p` values each, in f64.
+pub fn column_mean(rows: &[f32], p: usize) -> Vec<f64> {
     let k = rows.len() / p;
     let mut mean = vec![0f64; p];
     for row in rows.chunks(p) {
@@ -53,6 +53,12 @@ pub fn centred(rows: &[f32], p: usize) -> Vec<f64> {
             *m += *v as f64 / k as f64;
         }
     }
+    mean
+}
+
+/// K row-major vectors of `p` values each, minus their mean vector, in f64.
+pub fn centred(rows: &[f32], p: usize) -> Vec<f64> {
+    let mean = column_mean(rows, p);
     rows.chunks(p).flat_map(|row| row.iter().zip(&mean).map(|(v, m)| *v as f64 - m)).collect()
 }
 

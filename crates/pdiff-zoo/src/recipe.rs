@@ -11,7 +11,7 @@ use pdiff::{PdiffConfig, Sampler};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zoo_models::{Family, Selection};
-use zoo_train::collect::CollectConfig;
+use zoo_train::collect::{CollectConfig, CollectCycle};
 use zoo_train::train::{FineTune, LrSchedule, OptimizerConfig, TrainConfig};
 
 use crate::backend::Backend;
@@ -144,6 +144,8 @@ pub struct CollectSection {
     pub lr: Option<f64>,
     /// Samples per step.
     pub batch_size: Option<usize>,
+    /// Cosine cycles between checkpoints, down to this fraction of `lr`; unset: constant.
+    pub cycle_floor: Option<f64>,
     /// Globs over dotted parameter names; empty: the last two normalization layers.
     pub params: Option<Vec<String>>,
 }
@@ -636,6 +638,9 @@ fn resolve_collect(family: Family, base: &CollectSection, over: &CollectSection)
             &mut config.optimizer
     {
         *l = lr;
+    }
+    if let Some(floor) = over.cycle_floor.or(base.cycle_floor) {
+        config.cycle = CollectCycle::Cosine { floor };
     }
     if let Some(patterns) = over.params.clone().or_else(|| base.params.clone())
         && !patterns.is_empty()

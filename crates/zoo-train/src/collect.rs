@@ -35,8 +35,11 @@ pub struct CollectConfig {
     pub warmup: usize,
     /// Samples per step.
     pub batch_size: usize,
-    /// Optimizer of the selected parameters (constant learning rate).
+    /// Optimizer of the selected parameters; its learning rate is the peak of `cycle`.
     pub optimizer: OptimizerConfig,
+    /// Learning rate between two checkpoints.
+    #[serde(default)]
+    pub cycle: CollectCycle,
     /// Which parameters are trained and saved.
     pub selection: Selection,
 }
@@ -55,6 +58,37 @@ impl Default for CollectConfig {
                 nesterov: false,
             },
             selection: Selection::LastNorms,
+            cycle: CollectCycle::Constant,
+        }
+    }
+}
+
+/// How the learning rate moves between two checkpoints of a collection run.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "kind", deny_unknown_fields)]
+pub enum CollectCycle {
+    /// The optimizer's learning rate at every step (the paper's collection).
+    #[default]
+    Constant,
+    /// Snapshot-style cycles: within each interval the rate falls from the optimizer's
+    /// learning rate to `floor` times it along a half cosine, and the checkpoint is taken at
+    /// the low end; the warm-up runs at the peak rate.
+    Cosine {
+        /// Lowest rate of a cycle, as a fraction of the peak, in [0, 1).
+        floor: f64,
+    },
+}
+
+impl CollectCycle {
+    /// Learning rate of optimizer step `step` (1-based) for a peak rate `lr`.
+    pub fn lr(&self, lr: f64, step: usize, warmup: usize, interval: usize) -> f64 {
+        match *self {
+            CollectCycle::Constant => lr,
+            CollectCycle::Cosine { .. } if step <= warmup => lr,
+            CollectCycle::Cosine { floor } => {
+                let position = ((step - warmup - 1) % interval + 1) as f64 / interval as f64;
+                lr * (floor + (1.0 - floor) * 0.5 * (1.0 + (std::f64::consts::PI * position).cos()))
+            }
         }
     }
 }
@@ -92,6 +126,11 @@ impl CollectConfig {
         }
         if self.batch_size == 0 {
             return bad("batch_size", "must be at least 1");
+        }
+        if let CollectCycle::Cosine { floor } = self.cycle
+            && !(0.0..1.0).contains(&floor)
+        {
+            return bad("cycle_floor", &format!("must be in [0, 1), got {floor}"));
         }
         self.optimizer.validate()
     }
@@ -298,7 +337,7 @@ pub fn collect(
         let logits = tail.forward_range(x, cut..end).flat();
         let loss = cross_entropy(logits, labels);
         let grads = GradientsParams::from_grads(loss.backward(), &tail);
-        tail = optim.step(lr, tail, grads);
+        tail = optim.step(config.cycle.lr(lr, step, config.warmup, config.interval), tail, grads);
         bar.set_position(step as u64);
         if step > config.warmup && (step - config.warmup).is_multiple_of(config.interval) {
             let snapshot = tail.valid();
@@ -324,4 +363,31 @@ pub fn collect(
         "seconds": started.elapsed().as_secs_f64(),
     });
     Ok(collection)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CollectCycle;
+
+    #[test]
+    fn cosine_cycle_falls_to_the_floor_at_each_checkpoint_and_restarts() {
+        let cycle = CollectCycle::Cosine { floor: 0.1 };
+        let (warmup, interval) = (5, 4);
+        assert_eq!(cycle.lr(2.0, 3, warmup, interval), 2.0, "warm-up runs at the peak");
+        let first: Vec<f64> = (6..=9).map(|s| cycle.lr(2.0, s, warmup, interval)).collect();
+        // position k/4 of a half cosine from 2.0 to 0.2
+        let expected = [
+            0.2 + 1.8 * 0.5 * (1.0 + (std::f64::consts::PI / 4.0).cos()),
+            0.2 + 1.8 * 0.5,
+            0.2 + 1.8 * 0.5 * (1.0 + (3.0 * std::f64::consts::PI / 4.0).cos()),
+            0.2,
+        ];
+        for (got, want) in first.iter().zip(expected) {
+            assert!((got - want).abs() < 1e-12, "{first:?} vs {expected:?}");
+        }
+        assert!(first.windows(2).all(|w| w[1] < w[0]), "falls within a cycle: {first:?}");
+        let second: Vec<f64> = (10..=13).map(|s| cycle.lr(2.0, s, warmup, interval)).collect();
+        assert_eq!(first, second, "every cycle is the same");
+        assert_eq!(CollectCycle::Constant.lr(2.0, 7, warmup, interval), 2.0);
+    }
 }

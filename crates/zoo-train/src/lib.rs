@@ -20,7 +20,7 @@ pub mod store;
 pub mod train;
 
 pub use batches::Tensors;
-pub use collect::{CollectConfig, Collection, collect};
+pub use collect::{CollectConfig, CollectCycle, Collection, collect};
 pub use eval::{Evaluation, evaluate};
 pub use prefix::PrefixCache;
 pub use store::{ModelCard, load_model, save_model};

@@ -134,7 +134,7 @@ fn corrupt_model_file_names_the_file() {
 fn collection_trains_only_the_selection_and_round_trips() {
     let _rng = DEVICE_RNG.lock().unwrap();
     use zoo_models::Selection;
-    use zoo_train::collect::{CollectConfig, Collection, collect};
+    use zoo_train::collect::{CollectConfig, CollectCycle, Collection, collect};
     let device = Device::flex();
     let data = toy_dataset();
     let spec = tiny_resnet();
@@ -152,6 +152,7 @@ fn collection_trains_only_the_selection_and_round_trips() {
             nesterov: false,
         },
         selection: Selection::LastNorms,
+        cycle: CollectCycle::Constant,
     };
     let collection = collect("toy", &trained.model, &data, &config, 1, &device, &bar).unwrap();
     assert_eq!(collection.len(), 5);

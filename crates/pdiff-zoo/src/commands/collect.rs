@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use zoo_models::Selection;
-use zoo_train::collect::CollectConfig;
+use zoo_train::collect::{CollectConfig, CollectCycle};
 use zoo_train::train::OptimizerConfig;
 
 use crate::backend::{RunArgs, device};
@@ -41,6 +41,10 @@ pub struct Args {
     /// Samples per step.
     #[arg(long, default_value_t = 64)]
     batch_size: usize,
+    /// Cosine cycles between checkpoints: the rate falls from `--lr` to this fraction of it
+    /// within each interval, and each checkpoint is taken at the low end [default: constant].
+    #[arg(long, value_name = "FRACTION")]
+    cycle_floor: Option<f64>,
     #[command(flatten)]
     run: RunArgs,
     /// Output file [default: beside the model, `NAME.collection.safetensors`].
@@ -62,6 +66,9 @@ impl Args {
                 weight_decay: 5e-4,
                 nesterov: false,
             },
+            cycle: self
+                .cycle_floor
+                .map_or(CollectCycle::Constant, |floor| CollectCycle::Cosine { floor }),
             selection: if self.params.is_empty() {
                 Selection::LastNorms
             } else {

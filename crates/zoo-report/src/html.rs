@@ -9,7 +9,7 @@ use crate::floors::{BEST_FLOOR_PP, Floors, MEDIAN_FLOOR_PP};
 use crate::input::{Group, ReportInput};
 use crate::manifest::{ArchSummary, Manifest, ManifestError, Source, ZOO_WIDE};
 use crate::plots;
-use crate::stats::GroupStats;
+use crate::stats::{GroupStats, iou_or_dash};
 
 /// The report's file name inside a zoo folder.
 pub const REPORT_FILE: &str = "report.html";
@@ -189,8 +189,8 @@ fn overview(out: &mut String, input: &ReportInput) {
             optional_cell(d.interpolated_max_iou_to_trained_mean),
             optional_cell(d.gaussian_max_iou_to_trained_mean),
             d.trained_nn_iou_mean,
-            optional(d.generated_max_iou_at_trained_accuracy),
-            optional(d.noise_max_iou_at_trained_accuracy),
+            iou_or_dash(d.generated_max_iou_at_trained_accuracy),
+            iou_or_dash(d.noise_max_iou_at_trained_accuracy),
         );
     }
     out.push_str("</tbody></table></div>\n</section>\n");
@@ -443,11 +443,6 @@ const NA_CELL: &str = "<td class=\"na\">—</td>";
 /// A table cell with `v` to three decimals, or [`NA_CELL`].
 fn optional_cell(v: Option<f64>) -> String {
     v.map_or(NA_CELL.to_string(), |v| format!("<td>{v:.3}</td>"))
-}
-
-/// `v` to three decimals, or a dash.
-fn optional(v: Option<f64>) -> String {
-    v.map_or("—".to_string(), |v| format!("{v:.3}"))
 }
 
 /// Escapes text for HTML content and attribute values.

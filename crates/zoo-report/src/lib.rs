@@ -60,4 +60,4 @@ pub use manifest::{
     Manifest, ManifestError, Member, OrtCheck, RecipeRef, SCHEMA_VERSION, Source, StageTimes,
     ZOO_WIDE,
 };
-pub use stats::GroupStats;
+pub use stats::{GroupStats, iou_or_dash};

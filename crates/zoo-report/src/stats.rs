@@ -36,6 +36,11 @@ impl GroupStats {
     }
 }
 
+/// An optional IoU (or any 0–1 figure) to three decimals, or "—" where it is undefined.
+pub fn iou_or_dash(v: Option<f64>) -> String {
+    v.map_or("—".to_string(), |v| format!("{v:.3}"))
+}
+
 /// Linear-interpolation quantile (`q` in [0, 1]) of sorted, non-empty values.
 pub(crate) fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
     let pos = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;

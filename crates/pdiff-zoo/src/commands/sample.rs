@@ -151,13 +151,13 @@ pub fn comparison_table(comparison: &Comparison) -> String {
         d.noise_equal_l2_max_iou_to_trained_mean,
         d.trained_nn_iou_mean,
         band.min_val,
-        iou_text(band.generated_max_iou_mean),
+        zoo_report::iou_or_dash(band.generated_max_iou_mean),
         band.generated,
-        iou_text(band.noise_max_iou_mean),
+        zoo_report::iou_or_dash(band.noise_max_iou_mean),
         band.noise_added,
-        iou_text(d.interpolated_max_iou_to_trained_mean),
+        zoo_report::iou_or_dash(d.interpolated_max_iou_to_trained_mean),
         test_text(comparison.interpolated.as_ref()),
-        iou_text(d.gaussian_max_iou_to_trained_mean),
+        zoo_report::iou_or_dash(d.gaussian_max_iou_to_trained_mean),
         test_text(comparison.gaussian.as_ref()),
     )
 }
@@ -167,8 +167,4 @@ fn test_text(group: Option<&GroupSummary>) -> String {
     group.map_or("—".to_string(), |g| {
         format!("{:.2} {:.2} {:.2}", g.test.best, g.test.median, g.test.min)
     })
-}
-
-fn iou_text(value: Option<f64>) -> String {
-    value.map_or("—".to_string(), |v| format!("{v:.3}"))
 }

@@ -35,7 +35,7 @@ pub struct Args {
     #[arg(long, default_value_t = 50)]
     warmup: usize,
     /// Learning rate of the (SGD, momentum 0.9) collection run; it sets how far the
-    /// checkpoints spread [default: 0.05 ResNet, 2.0 ViT, 0.5 ConvNeXt].
+    /// checkpoints spread [default: 0.05 ResNet, 8.0 ViT, 0.5 ConvNeXt].
     #[arg(long)]
     lr: Option<f64>,
     /// Samples per step.

@@ -53,10 +53,12 @@ impl TensorInfo {
     }
 }
 
-/// Tracks the dotted path while a visitor or mapper walks a module tree.
+/// Tracks the dotted path, and the container types along it, while a visitor or mapper
+/// walks a module tree.
 #[derive(Default)]
 struct PathTracker {
     segments: Vec<Option<String>>,
+    containers: Vec<String>,
 }
 
 impl PathTracker {
@@ -70,20 +72,25 @@ impl PathTracker {
             _ => Some(name.to_string()),
         };
         self.segments.push(segment);
+        self.containers.push(container_type.to_string());
     }
 
     fn exit(&mut self) {
         self.segments.pop();
+        self.containers.pop();
     }
 
     fn name(&self) -> String {
         self.segments.iter().flatten().cloned().collect::<Vec<_>>().join(".")
     }
-}
 
-/// How a tensor is laid out in burn relative to PyTorch.
-fn is_linear_weight(parents: &[String], name: &str) -> bool {
-    name.ends_with(".weight") && parents.last().is_some_and(|c| c == "Struct:Linear")
+    /// Whether the rank-`rank` tensor `name` at the current position is a `Linear` weight,
+    /// which burn stores transposed relative to PyTorch.
+    fn is_linear_weight(&self, name: &str, rank: usize) -> bool {
+        rank == 2
+            && name.ends_with(".weight")
+            && self.containers.last().is_some_and(|c| c == "Struct:Linear")
+    }
 }
 
 fn kind_of(name: &str) -> TensorKind {
@@ -97,7 +104,6 @@ fn kind_of(name: &str) -> TensorKind {
 #[derive(Default)]
 struct Collector {
     path: PathTracker,
-    containers: Vec<String>,
     with_data: bool,
     out: Vec<NamedTensor>,
 }
@@ -105,17 +111,15 @@ struct Collector {
 impl ModuleVisitor for Collector {
     fn enter_module(&mut self, name: &str, container_type: &str) {
         self.path.enter(name, container_type);
-        self.containers.push(container_type.to_string());
     }
 
     fn exit_module(&mut self, _name: &str, _container_type: &str) {
         self.path.exit();
-        self.containers.pop();
     }
 
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         let name = self.path.name();
-        let transpose = is_linear_weight(&self.containers, &name) && D == 2;
+        let transpose = self.path.is_linear_weight(&name, D);
         let (shape, data) = if self.with_data {
             let mut tensor = param.val();
             if transpose {
@@ -212,7 +216,6 @@ impl LoadReport {
 
 struct Writer<'a> {
     path: PathTracker,
-    containers: Vec<String>,
     values: &'a BTreeMap<String, NamedTensor>,
     report: LoadReport,
 }
@@ -220,12 +223,10 @@ struct Writer<'a> {
 impl ModuleMapper for Writer<'_> {
     fn enter_module(&mut self, name: &str, container_type: &str) {
         self.path.enter(name, container_type);
-        self.containers.push(container_type.to_string());
     }
 
     fn exit_module(&mut self, _name: &str, _container_type: &str) {
         self.path.exit();
-        self.containers.pop();
     }
 
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
@@ -234,7 +235,7 @@ impl ModuleMapper for Writer<'_> {
             self.report.missing.push(name);
             return param;
         };
-        let transpose = is_linear_weight(&self.containers, &name) && D == 2;
+        let transpose = self.path.is_linear_weight(&name, D);
         let mut expected = param.lazy_shape().dims::<D>().to_vec();
         if transpose {
             expected.swap(0, 1);
@@ -260,12 +261,8 @@ impl ModuleMapper for Writer<'_> {
 pub fn write_tensors<M: Module>(module: M, tensors: &[NamedTensor]) -> (M, LoadReport) {
     let values: BTreeMap<String, NamedTensor> =
         tensors.iter().map(|t| (t.name.clone(), t.clone())).collect();
-    let mut writer = Writer {
-        path: PathTracker::default(),
-        containers: Vec::new(),
-        values: &values,
-        report: LoadReport::default(),
-    };
+    let mut writer =
+        Writer { path: PathTracker::default(), values: &values, report: LoadReport::default() };
     let module = module.map(&mut writer);
     let mut report = writer.report;
     let seen: BTreeSet<&String> = report

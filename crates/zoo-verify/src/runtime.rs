@@ -83,6 +83,21 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap_or(Path::new(".")).to_path_buf()
 }
 
+/// The project venv's Python (`.venv/bin/python` under [`repo_root`]), or a message saying
+/// how to create it. Tests that cross-check against Python onnx / onnxruntime use it.
+pub fn project_python() -> Result<PathBuf, String> {
+    let python = repo_root().join(".venv/bin/python");
+    if python.is_file() {
+        Ok(python)
+    } else {
+        Err(format!(
+            "{} is missing: run scripts/setup-python.sh to create the project venv (onnx, \
+             onnxruntime, numpy)",
+            python.display()
+        ))
+    }
+}
+
 /// Finds the ONNX Runtime shared library (see the module docs for the order).
 pub fn locate_library() -> Result<PathBuf, RuntimeError> {
     if let Some(path) = std::env::var_os(ORT_DYLIB_ENV).filter(|p| !p.is_empty()) {

@@ -153,13 +153,7 @@ pub fn export_random(
 
 /// `.venv/bin/python` of the repository; fails the test with the reason if absent.
 pub fn venv_python() -> PathBuf {
-    let python = zoo_verify::runtime::repo_root().join(".venv/bin/python");
-    assert!(
-        python.is_file(),
-        "{} is missing: run scripts/setup-python.sh to create the project venv (onnx, onnxruntime, numpy)",
-        python.display()
-    );
-    python
+    zoo_verify::runtime::project_python().unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// For each model file: `onnx.checker.check_model(full_check=True)`, then Python onnxruntime

@@ -11,15 +11,9 @@ use zoo_onnx::{Dim, TensorData};
 
 pub use reference::Nd;
 
-/// `.venv/bin/python` of the repository; panics (fails the test) with the reason if absent.
+/// `.venv/bin/python` of the repository; fails the test with the reason if absent.
 pub fn venv_python() -> PathBuf {
-    let python = zoo_verify::runtime::repo_root().join(".venv/bin/python");
-    assert!(
-        python.is_file(),
-        "{} is missing: run scripts/setup-python.sh to create the project venv (onnx, onnxruntime, numpy)",
-        python.display()
-    );
-    python
+    zoo_verify::runtime::project_python().unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Runs a Python snippet in the venv with `args`; panics with its output on failure.

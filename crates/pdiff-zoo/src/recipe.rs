@@ -174,7 +174,8 @@ pub struct GenerateSection {
     pub ddim_eta: Option<f64>,
     /// Keep only members at or above this validation accuracy (percent).
     pub min_val_accuracy: Option<f64>,
-    /// Keep only members whose max IoU of errors to any trained checkpoint is at most this.
+    /// Export only members whose max IoU of **validation** errors to any trained checkpoint is
+    /// at most this (selection never reads the test split).
     pub max_iou_to_trained: Option<f64>,
 }
 

@@ -19,7 +19,7 @@ use zoo_train::compare::{
 };
 use zoo_train::drift::{Drift, centred};
 use zoo_train::members::MemberBase;
-use zoo_train::metrics::{ErrorSet, Summary, mean, nearest_neighbour_iou};
+use zoo_train::metrics::{ErrorSet, Summary, max_iou_to, mean, nearest_neighbour_iou};
 use zoo_train::prefix::cut_for;
 use zoo_train::{ModelCard, PrefixCache, Tensors, TrainConfig, save_model, train};
 
@@ -205,7 +205,7 @@ pub fn generate(
     let cache = |split| PrefixCache::new(model, &Tensors::new(split, &data.info), cut, device);
     let (val, test) = (cache(&data.val), cache(&data.test));
     let base = MemberBase { arch: &trained.arch, model, layout: &trained.layout };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = threads();
     let splice = "splicing generated parameters into the network";
     bar.set_length(5 * n as u64);
     let progress = |offset: usize| move |i: usize| bar.set_position((offset + i) as u64);
@@ -276,6 +276,33 @@ pub fn generate(
         sample_seconds,
         evaluate_seconds,
     })
+}
+
+/// Threads for member evaluation: one network copy per core.
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// For each generated member, the max IoU of its **validation** errors with any trained
+/// checkpoint's: the similarity members may be selected on (the test-split figures of the
+/// comparison are evidence, never a selection criterion).
+pub fn val_max_iou_to_trained(
+    trained: &Collection,
+    generated: &Collection,
+    model: &Model,
+    data: &Dataset,
+    device: &Device,
+) -> Result<Vec<f64>> {
+    let cut = cut_for(model, &trained.layout, &trained.arch)?;
+    let val = PrefixCache::new(model, &Tensors::new(&data.val, &data.info), cut, device);
+    let base = MemberBase { arch: &trained.arch, model, layout: &trained.layout };
+    let error_sets = |members: &Collection| -> Result<Vec<ErrorSet>> {
+        let evaluations = base
+            .evaluate(&members.params, &[&val], threads(), |_| {})
+            .context("splicing members into the network for validation errors")?;
+        Ok(evaluations.iter().map(|e| ErrorSet::new(&e[0].predictions, &data.val.labels)).collect())
+    };
+    Ok(max_iou_to(&error_sets(generated)?, &error_sets(trained)?))
 }
 
 /// Loads a trained model and checks that a collection belongs to it.

@@ -5,6 +5,7 @@ use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 use zoo_export::{ExportOptions, Metadata, Source};
+use zoo_models::Model;
 use zoo_train::collect::Collection;
 use zoo_train::compare::Comparison;
 use zoo_verify::OrtModel;
@@ -12,7 +13,7 @@ use zoo_verify::OrtModel;
 use super::arch::ArchRun;
 use super::layout::ZooLayout;
 use crate::progress;
-use crate::stages::load_model_for;
+use crate::stages::{load_model_for, val_max_iou_to_trained};
 
 /// Test images in each member's `test_data_set_0`.
 pub const TEST_BATCH: usize = 8;
@@ -58,18 +59,20 @@ pub struct ExportedMember {
 
 impl ArchRun<'_> {
     /// The generated members to export: those passing the recipe's filters, best validation
-    /// accuracy first.
+    /// accuracy first. Both filters read the validation split only: `max_iou_to_trained` is
+    /// measured on validation errors here, not taken from the comparison's test-split figures.
     fn chosen_generated(
         &self,
+        trained: &Collection,
         generated: &Collection,
-        comparison: &Comparison,
+        model: &Model,
     ) -> Result<Vec<usize>> {
-        let max_iou: Vec<f64> = comparison
-            .members
-            .iter()
-            .filter(|m| m.source == "generated")
-            .map(|m| m.max_iou_to_trained)
-            .collect();
+        let max_iou: Vec<f64> = match self.plan.max_iou_to_trained {
+            Some(_) => {
+                val_max_iou_to_trained(trained, generated, model, self.data()?, self.device)?
+            }
+            None => Vec::new(),
+        };
         let keep: Vec<usize> = (0..generated.len())
             .filter(|&i| self.plan.min_val_accuracy.is_none_or(|v| generated.val_accuracy[i] >= v))
             .filter(|&i| self.plan.max_iou_to_trained.is_none_or(|v| max_iou[i] <= v))
@@ -104,7 +107,7 @@ impl ArchRun<'_> {
         trained_order.truncate(self.recipe.recipe.export.trained);
         chosen.extend(trained_order.into_iter().map(|i| (Source::Trained, i)));
         chosen.extend(
-            self.chosen_generated(&generated, &comparison)?
+            self.chosen_generated(&trained, &generated, &model)?
                 .into_iter()
                 .map(|i| (Source::Generated, i)),
         );

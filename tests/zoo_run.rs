@@ -124,6 +124,9 @@ fn two_shards_merged_equal_one_unsharded_run() {
     let dir = |name: &str| tmp.path().join(name);
     let out = run(&["run", path(&two), "-o", path(&dir("all"))]);
     assert!(out.status.success(), "{}", stderr(&out));
+    for arch in ["vit-micro", "resnet8"] {
+        assert_gated(&dir("all").join("work").join(arch).join("comparison.json"));
+    }
     for shard in ["0/2", "1/2"] {
         let name = format!("s{}", &shard[..1]);
         let out = run(&["run", path(&two), "--shard", shard, "-o", path(&dir(&name))]);
@@ -145,6 +148,32 @@ fn two_shards_merged_equal_one_unsharded_run() {
     assert_eq!(all["summary"], joined["summary"]);
     assert_eq!(files(&dir("all"), "onnx"), files(&merged, "onnx"));
     assert!(merged.join("report.html").exists());
+}
+
+/// The recipe's validation gate held in a comparison: every group reports its draws, and its
+/// members reach the trained set's lowest validation accuracy unless the gate had to fill
+/// the group with rejected ones.
+fn assert_gated(comparison: &Path) {
+    let c: serde_json::Value = serde_json::from_slice(&std::fs::read(comparison).unwrap()).unwrap();
+    let gate = &c["gate"];
+    let min_val = gate["min_val"].as_f64().unwrap();
+    let trained_min = c["trained"]["val"]["min"].as_f64().unwrap();
+    assert!((min_val - trained_min).abs() < 1e-9, "{gate}");
+    for group in ["generated", "noise_added", "interpolated", "gaussian"] {
+        let report = &gate[group];
+        let drawn = report["drawn"].as_u64().unwrap();
+        let rejected = report["rejected"].as_u64().unwrap();
+        assert!(drawn >= 6 && drawn - rejected + report["filled_below"].as_u64().unwrap() >= 6);
+        let lowest = c["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["source"] == group)
+            .map(|m| m["val"].as_f64().unwrap())
+            .fold(f64::INFINITY, f64::min);
+        let filled = report["filled_below"].as_u64().unwrap() > 0;
+        assert!(filled || lowest >= min_val, "{group}: {lowest} < {min_val} in {gate}");
+    }
 }
 
 /// Each `tests/recipes/invalid/NAME.toml` must fail validation with the message in

@@ -172,6 +172,10 @@ pub struct GenerateSection {
     pub ddim_steps: Option<usize>,
     /// DDIM stochasticity η in [0, 1] [0: deterministic].
     pub ddim_eta: Option<f64>,
+    /// The validation gate [false]: keep only drawn members (generated and every baseline)
+    /// whose validation accuracy reaches the trained set's lowest, drawing again until
+    /// `count` pass.
+    pub gate: Option<bool>,
     /// Keep only members at or above this validation accuracy (percent).
     pub min_val_accuracy: Option<f64>,
     /// Export only members whose max IoU of **validation** errors to any trained checkpoint is
@@ -297,6 +301,8 @@ pub struct ArchPlan {
     pub count: usize,
     /// Sampler.
     pub sampler: Sampler,
+    /// The validation gate on every drawn group.
+    pub gate: bool,
     /// Validation-accuracy floor of kept members.
     pub min_val_accuracy: Option<f64>,
     /// Similarity ceiling of kept members.
@@ -556,6 +562,7 @@ fn validate(recipe: &Recipe, text: &str) -> Result<Vec<ArchPlan>> {
             pdiff,
             count,
             sampler,
+            gate: g.gate.unwrap_or(false),
             min_val_accuracy: g.min_val_accuracy,
             max_iou_to_trained: g.max_iou_to_trained,
         });
@@ -657,6 +664,7 @@ fn merge_generate(base: &GenerateSection, over: &GenerateSection) -> GenerateSec
         sampler: over.sampler.or(base.sampler),
         ddim_steps: over.ddim_steps.or(base.ddim_steps),
         ddim_eta: over.ddim_eta.or(base.ddim_eta),
+        gate: over.gate.or(base.gate),
         min_val_accuracy: over.min_val_accuracy.or(base.min_val_accuracy),
         max_iou_to_trained: over.max_iou_to_trained.or(base.max_iou_to_trained),
     }

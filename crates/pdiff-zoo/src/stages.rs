@@ -18,7 +18,8 @@ use zoo_train::compare::{
     gaussian_fit, interpolations, matched_noise_sigma,
 };
 use zoo_train::drift::{Drift, centred};
-use zoo_train::members::MemberBase;
+use zoo_train::gate::{GateReport, Gated, Gates, gated_draw, round_seed};
+use zoo_train::members::{MemberBase, MemberScore};
 use zoo_train::metrics::{ErrorSet, Summary, max_iou_to, mean, nearest_neighbour_iou};
 use zoo_train::prefix::cut_for;
 use zoo_train::{ModelCard, PrefixCache, Tensors, TrainConfig, save_model, train};
@@ -134,14 +135,30 @@ pub struct GenerateSettings {
     /// Sampler of the latents.
     pub sampler: Sampler,
     /// Seed of the sampler (the noise-added baseline uses `seed + 1`, the interpolation
-    /// baseline `seed + 2`, the Gaussian baseline `seed + 3`).
+    /// baseline `seed + 2`, the Gaussian baseline `seed + 3`; later gate rounds derive theirs
+    /// with [`round_seed`]).
     pub seed: u64,
+    /// The validation gate ([`zoo_train::gate`]): keep only members, generated and baseline
+    /// alike, whose validation accuracy reaches the trained set's lowest, drawing again until
+    /// `count` pass; the noise scale is then matched on the gated groups.
+    #[serde(default)]
+    pub gate: bool,
 }
 
 /// Noise-added members evaluated per calibration probe (on the validation split only).
 const NOISE_PROBE_MEMBERS: usize = 25;
 
 impl GenerateSettings {
+    /// The validation accuracy a member must reach: the trained set's lowest with the gate,
+    /// none without.
+    fn gate_threshold(&self, trained: &Collection) -> f64 {
+        if self.gate {
+            trained.val_accuracy.iter().copied().fold(f64::INFINITY, f64::min)
+        } else {
+            f64::NEG_INFINITY
+        }
+    }
+
     /// Seed of the noise-added baseline.
     fn noise_seed(&self) -> u64 {
         self.seed.wrapping_add(1)
@@ -195,11 +212,7 @@ pub fn generate(
         );
     }
     let started = Instant::now();
-    let generated = fitted.sample(settings.count, settings.sampler, settings.seed)?;
-    let sample_seconds = started.elapsed().as_secs_f64();
-
-    let started = Instant::now();
-    let n = settings.count;
+    let (n, p) = (settings.count, trained.layout.len());
     let cut = cut_for(model, &trained.layout, &trained.arch)?;
     // Members are scored on validation and test only: no prefix pass over the training split.
     let cache = |split| PrefixCache::new(model, &Tensors::new(split, &data.info), cut, device);
@@ -207,11 +220,50 @@ pub fn generate(
     let base = MemberBase { arch: &trained.arch, model, layout: &trained.layout };
     let threads = threads();
     let splice = "splicing generated parameters into the network";
-    bar.set_length(5 * n as u64);
-    let progress = |offset: usize| move |i: usize| bar.set_position((offset + i) as u64);
-    let scores = base.score(&generated, &val, &test, threads, progress(0)).context(splice)?;
+    let min_val = settings.gate_threshold(trained);
+    // Each group: validation for every draw, test for the kept; equal-L2 noise: test only.
+    bar.set_length(9 * n as u64);
+    let tick = |_: usize| bar.inc(1);
+    let accuracies = |vectors: &[f32]| -> Result<Vec<f64>> {
+        let evaluations = base.evaluate(vectors, &[&val], threads, tick).context(splice)?;
+        Ok(evaluations.iter().map(|e| e[0].accuracy).collect())
+    };
+    let with_test = |gated: Gated| -> Result<(Vec<f32>, Vec<MemberScore>, GateReport)> {
+        let evaluations = base.evaluate(&gated.vectors, &[&test], threads, tick).context(splice)?;
+        let scores = evaluations
+            .into_iter()
+            .zip(&gated.val)
+            .map(|(mut e, &val)| {
+                let t = e.remove(0);
+                MemberScore { val, test: t.accuracy, test_predictions: t.predictions }
+            })
+            .collect();
+        Ok((gated.vectors, scores, gated.report))
+    };
+    // Draws round `round` of a group; rounds after the first lengthen the bar.
+    let extra = |round: usize, m: usize| {
+        if round > 0 {
+            bar.inc_length(2 * m as u64);
+        }
+    };
+    let gated = |draw: &mut dyn FnMut(usize, usize) -> Result<Vec<f32>>| {
+        let draw = |round, m| {
+            extra(round, m);
+            draw(round, m)
+        };
+        with_test(gated_draw(n, p, min_val, draw, &accuracies)?)
+    };
 
-    // The noise-added baseline at the generated members' mean validation accuracy.
+    let mut sample_seconds = 0.0;
+    let (generated, scores, generated_gate) = gated(&mut |round, m| {
+        let started = Instant::now();
+        let vectors = fitted.sample(m, settings.sampler, round_seed(settings.seed, round))?;
+        sample_seconds += started.elapsed().as_secs_f64();
+        Ok(vectors)
+    })?;
+
+    // The noise-added baseline at the generated members' mean validation accuracy (both
+    // after the gate, when there is one).
     let target = mean(&scores.iter().map(|s| s.val).collect::<Vec<_>>());
     let directions = NoiseDirections::new(trained, n, settings.noise_seed());
     let equal_l2_sigma = matched_noise_sigma(trained, &generated);
@@ -220,27 +272,31 @@ pub fn generate(
     let (sigma, probes) = calibrate_sigma(equal_l2_sigma, target, |sigma| {
         let vectors = directions.members(trained, sigma, &probe_rows);
         let evaluations = base.evaluate(&vectors, &[&val], threads, |_| {})?;
-        Ok::<f64, zoo_train::TrainError>(mean(
-            &evaluations.iter().map(|e| e[0].accuracy).collect::<Vec<_>>(),
-        ))
+        let passed: Vec<f64> =
+            evaluations.iter().map(|e| e[0].accuracy).filter(|&a| a >= min_val).collect();
+        // The gated mean; a probe where nothing passes sits at the threshold.
+        Ok::<f64, zoo_train::TrainError>(if passed.is_empty() { min_val } else { mean(&passed) })
     })
     .context(splice)?;
     bar.set_message("");
-    let noise = directions.all(trained, sigma);
-    let noise_scores = base.score(&noise, &val, &test, threads, progress(n)).context(splice)?;
+    let noise_seed = settings.noise_seed();
+    let (noise, noise_scores, noise_gate) = gated(&mut |round, m| {
+        Ok(NoiseDirections::new(trained, m, round_seed(noise_seed, round)).all(trained, sigma))
+    })?;
     let equal_l2 = base
-        .evaluate(&directions.all(trained, equal_l2_sigma), &[&test], threads, progress(2 * n))
+        .evaluate(&directions.all(trained, equal_l2_sigma), &[&test], threads, tick)
         .context(splice)?;
     let equal_l2_predictions: Vec<Vec<u16>> =
         equal_l2.into_iter().map(|mut e| e.remove(0).predictions).collect();
-    let interpolated = interpolations(trained, n, settings.interpolation_seed());
-    let interpolated_scores =
-        base.score(&interpolated, &val, &test, threads, progress(3 * n)).context(splice)?;
-    let gaussian = gaussian_fit(trained, n, settings.gaussian_seed());
-    let gaussian_scores =
-        base.score(&gaussian, &val, &test, threads, progress(4 * n)).context(splice)?;
-    let evaluate_seconds = started.elapsed().as_secs_f64();
-    let comparison = compare(
+    let interpolation_seed = settings.interpolation_seed();
+    let (interpolated, interpolated_scores, interpolated_gate) = gated(&mut |round, m| {
+        Ok(interpolations(trained, m, round_seed(interpolation_seed, round)))
+    })?;
+    let gaussian_seed = settings.gaussian_seed();
+    let (gaussian, gaussian_scores, gaussian_gate) =
+        gated(&mut |round, m| Ok(gaussian_fit(trained, m, round_seed(gaussian_seed, round))))?;
+    let evaluate_seconds = started.elapsed().as_secs_f64() - sample_seconds;
+    let mut comparison = compare(
         trained,
         &data.test.labels,
         Scored { vectors: &generated, scores: &scores },
@@ -253,20 +309,27 @@ pub fn generate(
         Scored { vectors: &interpolated, scores: &interpolated_scores },
         Scored { vectors: &gaussian, scores: &gaussian_scores },
     );
-    let as_collection =
-        |params: Vec<f32>, scores: Vec<zoo_train::members::MemberScore>, info| Collection {
-            arch: trained.arch.clone(),
-            layout: trained.layout.clone(),
-            params,
-            val_accuracy: scores.iter().map(|s| s.val).collect(),
-            test_accuracy: scores.iter().map(|s| s.test).collect(),
-            test_predictions: scores.into_iter().map(|s| s.test_predictions).collect(),
-            info,
-        };
+    comparison.gate = settings.gate.then_some(Gates {
+        min_val,
+        generated: generated_gate,
+        noise_added: noise_gate,
+        interpolated: interpolated_gate,
+        gaussian: gaussian_gate,
+    });
+    let as_collection = |params: Vec<f32>, scores: Vec<MemberScore>, info| Collection {
+        arch: trained.arch.clone(),
+        layout: trained.layout.clone(),
+        params,
+        val_accuracy: scores.iter().map(|s| s.val).collect(),
+        test_accuracy: scores.iter().map(|s| s.test).collect(),
+        test_predictions: scores.into_iter().map(|s| s.test_predictions).collect(),
+        info,
+    };
     let info = |source: &str| {
         serde_json::json!({
             "source": source, "sampler": format!("{:?}", settings.sampler),
             "seed": settings.seed, "noise_seed": settings.noise_seed(), "noise_sigma": sigma,
+            "gate": settings.gate, "gate_min_val": min_val,
         })
     };
     Ok(Generation {

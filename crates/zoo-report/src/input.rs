@@ -131,6 +131,7 @@ impl ArchDetail {
             generated: self.stats(Group::Generated),
             noise_added: self.stats(Group::NoiseAdded),
             diversity,
+            gate_min_val: None,
         }
     }
 }

@@ -170,6 +170,10 @@ pub struct ArchSummary {
     pub noise_added: GroupStats,
     /// IoU of error sets (test split), within and across groups.
     pub diversity: Diversity,
+    /// The validation accuracy (percent) every group was gated at, when the recipe set
+    /// `generate.gate` (the trained set's lowest; absent: ungated draws).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate_min_val: Option<f64>,
 }
 
 /// Diversity figures of the p-diff paper: IoU of the sets of misclassified test inputs.

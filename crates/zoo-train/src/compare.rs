@@ -152,6 +152,9 @@ pub struct Comparison {
     pub noise_calibration: NoiseCalibration,
     /// Diversity.
     pub diversity: Diversity,
+    /// The validation gate, when one was applied to every group (`None`: ungated draws).
+    #[serde(default)]
+    pub gate: Option<crate::gate::Gates>,
     /// Every member.
     pub members: Vec<MemberRow>,
 }
@@ -469,6 +472,7 @@ pub fn compare(
             interpolated_max_iou_to_trained_mean: Some(mean(&interpolated_max)),
             gaussian_max_iou_to_trained_mean: Some(mean(&gaussian_max)),
         },
+        gate: None,
         members,
     }
 }

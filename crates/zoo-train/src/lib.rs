@@ -4,6 +4,8 @@
 //!   validation, deterministic for a seed on CPU.
 //! - [`eval`]: batched evaluation (accuracy, predictions) of a model or of many members
 //!   that share a prefix.
+//! - [`gate`]: the validation gate that keeps only members at trained-level validation
+//!   accuracy, applied alike to generated members and baselines.
 //! - [`drift`]: whether a collection is a cloud around an optimum or a still-moving path.
 //! - [`store`]: the model file (safetensors with dotted PyTorch-style names + a JSON card),
 //!   written atomically.
@@ -13,6 +15,7 @@ pub mod collect;
 pub mod compare;
 pub mod drift;
 pub mod eval;
+pub mod gate;
 pub mod members;
 pub mod metrics;
 pub mod prefix;

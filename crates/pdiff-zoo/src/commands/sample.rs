@@ -9,6 +9,7 @@ use clap::ValueEnum;
 use pdiff::{FittedPdiff, Sampler};
 use zoo_train::collect::Collection;
 use zoo_train::compare::{Comparison, GroupSummary};
+use zoo_train::gate::GateReport;
 
 use crate::backend::{RunArgs, device};
 use crate::commands::data::{DataArgs, load_for_card};
@@ -53,6 +54,10 @@ pub struct Args {
     /// DDPM-like noise at every step.
     #[arg(long, default_value_t = 0.0, value_parser = parse_eta)]
     ddim_eta: f64,
+    /// Keep only members whose validation accuracy reaches the trained set's lowest, drawing
+    /// again until N pass; every baseline is gated the same way (docs/METHOD-NOTES.md §15).
+    #[arg(long)]
+    gate: bool,
     #[command(flatten)]
     run: RunArgs,
     /// Output: generated vectors with their scores, as a collection file [default: beside
@@ -84,7 +89,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         SamplerKind::Ddpm => Sampler::Ddpm,
         SamplerKind::Ddim => Sampler::Ddim { steps: args.ddim_steps as usize, eta: args.ddim_eta },
     };
-    let settings = GenerateSettings { count: args.count, sampler, seed: args.run.seed };
+    let settings =
+        GenerateSettings { count: args.count, sampler, seed: args.run.seed, gate: args.gate };
     let bar = progress::bar(0, "evaluate");
     let mut outcome = generate(&fitted, &trained, &model, &data, &settings, &device, &bar)?;
     bar.finish_and_clear();
@@ -130,7 +136,7 @@ pub fn comparison_table(comparison: &Comparison) -> String {
          interpolations of two trained checkpoints: max IoU to trained {}, test best / median / \
          min {}\n\
          Gaussian with the checkpoints' mean and covariance: max IoU to trained {}, test best / \
-         median / min {}",
+         median / min {}{}",
         t.best,
         t.median,
         t.min,
@@ -159,6 +165,28 @@ pub fn comparison_table(comparison: &Comparison) -> String {
         test_text(comparison.interpolated.as_ref()),
         zoo_report::iou_or_dash(d.gaussian_max_iou_to_trained_mean),
         test_text(comparison.gaussian.as_ref()),
+        gate_text(comparison),
+    )
+}
+
+/// The validation gate's draws per group, as a line (empty when ungated).
+fn gate_text(comparison: &Comparison) -> String {
+    let Some(g) = &comparison.gate else { return String::new() };
+    let group = |name: &str, r: &GateReport| {
+        let filled = if r.filled_below > 0 {
+            format!(", {} filled from below", r.filled_below)
+        } else {
+            String::new()
+        };
+        format!("{name} {} drawn / {} rejected{filled}", r.drawn, r.rejected)
+    };
+    format!(
+        "\nvalidation gate at ≥ {:.2} (every group): {}; {}; {}; {}",
+        g.min_val,
+        group("generated", &g.generated),
+        group("noise-added", &g.noise_added),
+        group("interpolations", &g.interpolated),
+        group("Gaussian", &g.gaussian),
     )
 }
 

@@ -196,6 +196,7 @@ impl<'a> ArchRun<'a> {
             count: self.plan.count,
             sampler: self.plan.sampler,
             seed: self.seed(),
+            gate: self.plan.gate,
         };
         let bar = progress::bar(0, &format!("{} evaluate", self.plan.name));
         let outcome =

@@ -99,6 +99,7 @@ pub fn zoo_outputs(recipe: &LoadedRecipe, zoo: &ZooLayout, archs: &[&str]) -> Re
                     interpolated_max_iou_to_trained_mean: d.interpolated_max_iou_to_trained_mean,
                     gaussian_max_iou_to_trained_mean: d.gaussian_max_iou_to_trained_mean,
                 },
+                gate_min_val: comparison.gate.map(|g| g.min_val),
             },
         );
         let mut times = BTreeMap::new();

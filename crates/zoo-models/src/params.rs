@@ -57,8 +57,9 @@ impl TensorInfo {
 /// walks a module tree.
 #[derive(Default)]
 struct PathTracker {
-    segments: Vec<Option<String>>,
-    containers: Vec<String>,
+    /// One entry per open module: its name segment (`None`: not part of the dotted name)
+    /// and its container type.
+    stack: Vec<(Option<String>, String)>,
 }
 
 impl PathTracker {
@@ -71,17 +72,16 @@ impl PathTracker {
             (_, "beta") if is_norm => Some("bias".to_string()),
             _ => Some(name.to_string()),
         };
-        self.segments.push(segment);
-        self.containers.push(container_type.to_string());
+        self.stack.push((segment, container_type.to_string()));
     }
 
     fn exit(&mut self) {
-        self.segments.pop();
-        self.containers.pop();
+        self.stack.pop();
     }
 
     fn name(&self) -> String {
-        self.segments.iter().flatten().cloned().collect::<Vec<_>>().join(".")
+        let segments: Vec<&str> = self.stack.iter().filter_map(|(s, _)| s.as_deref()).collect();
+        segments.join(".")
     }
 
     /// Whether the rank-`rank` tensor `name` at the current position is a `Linear` weight,
@@ -89,7 +89,7 @@ impl PathTracker {
     fn is_linear_weight(&self, name: &str, rank: usize) -> bool {
         rank == 2
             && name.ends_with(".weight")
-            && self.containers.last().is_some_and(|c| c == "Struct:Linear")
+            && self.stack.last().is_some_and(|(_, c)| c == "Struct:Linear")
     }
 }
 

@@ -67,15 +67,17 @@ impl ArchRun<'_> {
         generated: &Collection,
         model: &Model,
     ) -> Result<Vec<usize>> {
-        let max_iou: Vec<f64> = match self.plan.max_iou_to_trained {
-            Some(_) => {
-                val_max_iou_to_trained(trained, generated, model, self.data()?, self.device)?
-            }
-            None => Vec::new(),
+        // Each member's validation max-IoU, with the threshold it must stay under.
+        let similarity = match self.plan.max_iou_to_trained {
+            Some(limit) => Some((
+                limit,
+                val_max_iou_to_trained(trained, generated, model, self.data()?, self.device)?,
+            )),
+            None => None,
         };
         let keep: Vec<usize> = (0..generated.len())
             .filter(|&i| self.plan.min_val_accuracy.is_none_or(|v| generated.val_accuracy[i] >= v))
-            .filter(|&i| self.plan.max_iou_to_trained.is_none_or(|v| max_iou[i] <= v))
+            .filter(|&i| similarity.as_ref().is_none_or(|(limit, iou)| iou[i] <= *limit))
             .collect();
         if keep.is_empty() {
             bail!(

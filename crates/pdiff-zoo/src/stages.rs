@@ -18,11 +18,11 @@ use zoo_train::compare::{
     gaussian_fit, interpolations, matched_noise_sigma,
 };
 use zoo_train::drift::{Drift, centred};
-use zoo_train::gate::{GateReport, Gated, Gates, gated_draw, round_seed};
+use zoo_train::gate::{GateReport, Gates, gated_draw, round_seed};
 use zoo_train::members::{MemberBase, MemberScore};
 use zoo_train::metrics::{ErrorSet, Summary, max_iou_to, mean, nearest_neighbour_iou};
 use zoo_train::prefix::cut_for;
-use zoo_train::{ModelCard, PrefixCache, Tensors, TrainConfig, save_model, train};
+use zoo_train::{Evaluation, ModelCard, PrefixCache, Tensors, TrainConfig, save_model, train};
 
 /// Trains `spec` on `data` from scratch, or fine-tunes `base` (built as `spec`), and saves
 /// weights and card to `output` (card beside it as .json).
@@ -212,50 +212,17 @@ pub fn generate(
         );
     }
     let started = Instant::now();
-    let (n, p) = (settings.count, trained.layout.len());
-    let cut = cut_for(model, &trained.layout, &trained.arch)?;
-    // Members are scored on validation and test only: no prefix pass over the training split.
-    let cache = |split| PrefixCache::new(model, &Tensors::new(split, &data.info), cut, device);
-    let (val, test) = (cache(&data.val), cache(&data.test));
-    let base = MemberBase { arch: &trained.arch, model, layout: &trained.layout };
-    let threads = threads();
-    let splice = "splicing generated parameters into the network";
+    let n = settings.count;
+    let scorer = Scorer::new(model, trained, data, device, bar)?;
     let min_val = settings.gate_threshold(trained);
     // Each group: validation for every draw, test for the kept; equal-L2 noise: test only.
     bar.set_length(9 * n as u64);
-    let tick = |_: usize| bar.inc(1);
-    let accuracies = |vectors: &[f32]| -> Result<Vec<f64>> {
-        let evaluations = base.evaluate(vectors, &[&val], threads, tick).context(splice)?;
-        Ok(evaluations.iter().map(|e| e[0].accuracy).collect())
-    };
-    let with_test = |gated: Gated| -> Result<(Vec<f32>, Vec<MemberScore>, GateReport)> {
-        let evaluations = base.evaluate(&gated.vectors, &[&test], threads, tick).context(splice)?;
-        let scores = evaluations
-            .into_iter()
-            .zip(&gated.val)
-            .map(|(mut e, &val)| {
-                let t = e.remove(0);
-                MemberScore { val, test: t.accuracy, test_predictions: t.predictions }
-            })
-            .collect();
-        Ok((gated.vectors, scores, gated.report))
-    };
-    // Draws round `round` of a group; rounds after the first lengthen the bar.
-    let extra = |round: usize, m: usize| {
-        if round > 0 {
-            bar.inc_length(2 * m as u64);
-        }
-    };
     let gated = |draw: &mut dyn FnMut(usize, usize) -> Result<Vec<f32>>| {
-        let draw = |round, m| {
-            extra(round, m);
-            draw(round, m)
-        };
-        with_test(gated_draw(n, p, min_val, draw, &accuracies)?)
+        scorer.gated_group(n, min_val, draw)
     };
 
     let mut sample_seconds = 0.0;
-    let (generated, scores, generated_gate) = gated(&mut |round, m| {
+    let generated = gated(&mut |round, m| {
         let started = Instant::now();
         let vectors = fitted.sample(m, settings.sampler, round_seed(settings.seed, round))?;
         sample_seconds += started.elapsed().as_secs_f64();
@@ -264,65 +231,63 @@ pub fn generate(
 
     // The noise-added baseline at the generated members' mean validation accuracy (both
     // after the gate, when there is one).
-    let target = mean(&scores.iter().map(|s| s.val).collect::<Vec<_>>());
+    let target = mean(&generated.scores.iter().map(|s| s.val).collect::<Vec<_>>());
     let directions = NoiseDirections::new(trained, n, settings.noise_seed());
-    let equal_l2_sigma = matched_noise_sigma(trained, &generated);
+    let equal_l2_sigma = matched_noise_sigma(trained, &generated.vectors);
     let probe_rows = directions.probe_rows(NOISE_PROBE_MEMBERS);
     bar.set_message("calibrating the noise-added baseline");
     let (sigma, probes) = calibrate_sigma(equal_l2_sigma, target, |sigma| {
-        let vectors = directions.members(trained, sigma, &probe_rows);
-        let evaluations = base.evaluate(&vectors, &[&val], threads, |_| {})?;
-        let passed: Vec<f64> =
-            evaluations.iter().map(|e| e[0].accuracy).filter(|&a| a >= min_val).collect();
+        bar.inc_length(probe_rows.len() as u64);
+        let accuracies = scorer.val_accuracies(&directions.members(trained, sigma, &probe_rows))?;
+        let passed: Vec<f64> = accuracies.into_iter().filter(|&a| a >= min_val).collect();
         // The gated mean; a probe where nothing passes sits at the threshold.
-        Ok::<f64, zoo_train::TrainError>(if passed.is_empty() { min_val } else { mean(&passed) })
-    })
-    .context(splice)?;
+        Ok::<f64, anyhow::Error>(if passed.is_empty() { min_val } else { mean(&passed) })
+    })?;
     bar.set_message("");
     let noise_seed = settings.noise_seed();
-    let (noise, noise_scores, noise_gate) = gated(&mut |round, m| {
+    let noise = gated(&mut |round, m| {
         Ok(NoiseDirections::new(trained, m, round_seed(noise_seed, round)).all(trained, sigma))
     })?;
-    let equal_l2 = base
-        .evaluate(&directions.all(trained, equal_l2_sigma), &[&test], threads, tick)
-        .context(splice)?;
-    let equal_l2_predictions: Vec<Vec<u16>> =
-        equal_l2.into_iter().map(|mut e| e.remove(0).predictions).collect();
+    let equal_l2_predictions: Vec<Vec<u16>> = scorer
+        .test_evaluations(&directions.all(trained, equal_l2_sigma))?
+        .into_iter()
+        .map(|e| e.predictions)
+        .collect();
     let interpolation_seed = settings.interpolation_seed();
-    let (interpolated, interpolated_scores, interpolated_gate) = gated(&mut |round, m| {
+    let interpolated = gated(&mut |round, m| {
         Ok(interpolations(trained, m, round_seed(interpolation_seed, round)))
     })?;
     let gaussian_seed = settings.gaussian_seed();
-    let (gaussian, gaussian_scores, gaussian_gate) =
+    let gaussian =
         gated(&mut |round, m| Ok(gaussian_fit(trained, m, round_seed(gaussian_seed, round))))?;
     let evaluate_seconds = started.elapsed().as_secs_f64() - sample_seconds;
     let mut comparison = compare(
         trained,
         &data.test.labels,
-        Scored { vectors: &generated, scores: &scores },
+        generated.scored(),
         NoiseBaseline {
-            members: Scored { vectors: &noise, scores: &noise_scores },
+            members: noise.scored(),
             sigma,
             calibration: NoiseCalibration { target_val_mean: target, probes, equal_l2_sigma },
             equal_l2_predictions: &equal_l2_predictions,
         },
-        Scored { vectors: &interpolated, scores: &interpolated_scores },
-        Scored { vectors: &gaussian, scores: &gaussian_scores },
+        interpolated.scored(),
+        gaussian.scored(),
     );
     comparison.gate = settings.gate.then_some(Gates {
         min_val,
-        generated: generated_gate,
-        noise_added: noise_gate,
-        interpolated: interpolated_gate,
-        gaussian: gaussian_gate,
+        generated: generated.gate,
+        noise_added: noise.gate,
+        interpolated: interpolated.gate,
+        gaussian: gaussian.gate,
     });
-    let as_collection = |params: Vec<f32>, scores: Vec<MemberScore>, info| Collection {
+    let as_collection = |group: ScoredGroup, info| Collection {
         arch: trained.arch.clone(),
         layout: trained.layout.clone(),
-        params,
-        val_accuracy: scores.iter().map(|s| s.val).collect(),
-        test_accuracy: scores.iter().map(|s| s.test).collect(),
-        test_predictions: scores.into_iter().map(|s| s.test_predictions).collect(),
+        params: group.vectors,
+        val_accuracy: group.scores.iter().map(|s| s.val).collect(),
+        test_accuracy: group.scores.iter().map(|s| s.test).collect(),
+        test_predictions: group.scores.into_iter().map(|s| s.test_predictions).collect(),
         info,
     };
     let info = |source: &str| {
@@ -333,8 +298,8 @@ pub fn generate(
         })
     };
     Ok(Generation {
-        generated: as_collection(generated, scores, info("generated")),
-        noise: as_collection(noise, noise_scores, info("noise_added")),
+        generated: as_collection(generated, info("generated")),
+        noise: as_collection(noise, info("noise_added")),
         comparison,
         sample_seconds,
         evaluate_seconds,
@@ -344,6 +309,97 @@ pub fn generate(
 /// Threads for member evaluation: one network copy per core.
 fn threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// What splice errors of generated and baseline members say.
+const SPLICE: &str = "splicing generated parameters into the network";
+
+/// Scores members of one frozen network on its cached validation and test prefixes, one tick
+/// of `bar` per member and split.
+struct Scorer<'a> {
+    base: MemberBase<'a>,
+    val: PrefixCache,
+    test: PrefixCache,
+    threads: usize,
+    bar: &'a ProgressBar,
+}
+
+/// A drawn group after the gate: its vectors, their scores and what the gate did.
+struct ScoredGroup {
+    vectors: Vec<f32>,
+    scores: Vec<MemberScore>,
+    gate: GateReport,
+}
+
+impl ScoredGroup {
+    fn scored(&self) -> Scored<'_> {
+        Scored { vectors: &self.vectors, scores: &self.scores }
+    }
+}
+
+impl<'a> Scorer<'a> {
+    /// Caches the prefix activations of `model` before the first layer of `trained`'s layout
+    /// on the validation and test splits (members are never scored on the training split).
+    fn new(
+        model: &'a Model,
+        trained: &'a Collection,
+        data: &Dataset,
+        device: &Device,
+        bar: &'a ProgressBar,
+    ) -> Result<Self> {
+        let cut = cut_for(model, &trained.layout, &trained.arch)?;
+        let cache = |split| PrefixCache::new(model, &Tensors::new(split, &data.info), cut, device);
+        Ok(Self {
+            base: MemberBase { arch: &trained.arch, model, layout: &trained.layout },
+            val: cache(&data.val),
+            test: cache(&data.test),
+            threads: threads(),
+            bar,
+        })
+    }
+
+    fn evaluate(&self, vectors: &[f32], split: &PrefixCache) -> Result<Vec<Evaluation>> {
+        let evaluations = self
+            .base
+            .evaluate(vectors, &[split], self.threads, |_| self.bar.inc(1))
+            .context(SPLICE)?;
+        Ok(evaluations.into_iter().map(|mut e| e.remove(0)).collect())
+    }
+
+    /// Validation accuracy of each row of `vectors`.
+    fn val_accuracies(&self, vectors: &[f32]) -> Result<Vec<f64>> {
+        Ok(self.evaluate(vectors, &self.val)?.iter().map(|e| e.accuracy).collect())
+    }
+
+    /// Test-split evaluation of each row of `vectors`.
+    fn test_evaluations(&self, vectors: &[f32]) -> Result<Vec<Evaluation>> {
+        self.evaluate(vectors, &self.test)
+    }
+
+    /// Draws a group of `count` through the gate at `min_val` ([`gated_draw`]; rounds after
+    /// the first lengthen the bar) and scores the kept members on test.
+    fn gated_group(
+        &self,
+        count: usize,
+        min_val: f64,
+        draw: &mut dyn FnMut(usize, usize) -> Result<Vec<f32>>,
+    ) -> Result<ScoredGroup> {
+        let p = self.base.layout.len();
+        let draw = |round, m| {
+            if round > 0 {
+                self.bar.inc_length(2 * m as u64);
+            }
+            draw(round, m)
+        };
+        let gated = gated_draw(count, p, min_val, draw, |v| self.val_accuracies(v))?;
+        let scores = self
+            .test_evaluations(&gated.vectors)?
+            .into_iter()
+            .zip(&gated.val)
+            .map(|(t, &val)| MemberScore { val, test: t.accuracy, test_predictions: t.predictions })
+            .collect();
+        Ok(ScoredGroup { vectors: gated.vectors, scores, gate: gated.report })
+    }
 }
 
 /// For each generated member, the max IoU of its **validation** errors with any trained
@@ -356,14 +412,11 @@ pub fn val_max_iou_to_trained(
     data: &Dataset,
     device: &Device,
 ) -> Result<Vec<f64>> {
-    let cut = cut_for(model, &trained.layout, &trained.arch)?;
-    let val = PrefixCache::new(model, &Tensors::new(&data.val, &data.info), cut, device);
-    let base = MemberBase { arch: &trained.arch, model, layout: &trained.layout };
+    let bar = ProgressBar::hidden();
+    let scorer = Scorer::new(model, trained, data, device, &bar)?;
     let error_sets = |members: &Collection| -> Result<Vec<ErrorSet>> {
-        let evaluations = base
-            .evaluate(&members.params, &[&val], threads(), |_| {})
-            .context("splicing members into the network for validation errors")?;
-        Ok(evaluations.iter().map(|e| ErrorSet::new(&e[0].predictions, &data.val.labels)).collect())
+        let evaluations = scorer.evaluate(&members.params, &scorer.val)?;
+        Ok(evaluations.iter().map(|e| ErrorSet::new(&e.predictions, &data.val.labels)).collect())
     };
     Ok(max_iou_to(&error_sets(generated)?, &error_sets(trained)?))
 }

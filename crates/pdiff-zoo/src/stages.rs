@@ -10,7 +10,7 @@ use burn::prelude::Device;
 use indicatif::ProgressBar;
 use pdiff::{FittedPdiff, Layout, PdiffConfig, Sampler};
 use serde::{Deserialize, Serialize};
-use zoo_data::Dataset;
+use zoo_data::{Dataset, Split};
 use zoo_models::{ArchSpec, Model};
 use zoo_train::collect::{CollectConfig, Collection, collect};
 use zoo_train::compare::{
@@ -214,11 +214,12 @@ pub fn generate(
     let started = Instant::now();
     let n = settings.count;
     let scorer = Scorer::new(model, trained, data, device, bar)?;
+    let test = scorer.prefix(&data.test, data, device);
     let min_val = settings.gate_threshold(trained);
     // Each group: validation for every draw, test for the kept; equal-L2 noise: test only.
     bar.set_length(9 * n as u64);
     let gated = |draw: &mut dyn FnMut(usize, usize) -> Result<Vec<f32>>| {
-        scorer.gated_group(n, min_val, draw)
+        scorer.gated_group(n, min_val, &test, draw)
     };
 
     let mut sample_seconds = 0.0;
@@ -249,7 +250,7 @@ pub fn generate(
         Ok(NoiseDirections::new(trained, m, round_seed(noise_seed, round)).all(trained, sigma))
     })?;
     let equal_l2_predictions: Vec<Vec<u16>> = scorer
-        .test_evaluations(&directions.all(trained, equal_l2_sigma))?
+        .evaluate(&directions.all(trained, equal_l2_sigma), &test)?
         .into_iter()
         .map(|e| e.predictions)
         .collect();
@@ -314,12 +315,12 @@ fn threads() -> usize {
 /// What splice errors of generated and baseline members say.
 const SPLICE: &str = "splicing generated parameters into the network";
 
-/// Scores members of one frozen network on its cached validation and test prefixes, one tick
-/// of `bar` per member and split.
+/// Scores members of one frozen network on cached prefix activations (the validation split's
+/// held, others on request), one tick of `bar` per member and split.
 struct Scorer<'a> {
     base: MemberBase<'a>,
+    cut: usize,
     val: PrefixCache,
-    test: PrefixCache,
     threads: usize,
     bar: &'a ProgressBar,
 }
@@ -339,7 +340,7 @@ impl ScoredGroup {
 
 impl<'a> Scorer<'a> {
     /// Caches the prefix activations of `model` before the first layer of `trained`'s layout
-    /// on the validation and test splits (members are never scored on the training split).
+    /// on the validation split.
     fn new(
         model: &'a Model,
         trained: &'a Collection,
@@ -348,14 +349,15 @@ impl<'a> Scorer<'a> {
         bar: &'a ProgressBar,
     ) -> Result<Self> {
         let cut = cut_for(model, &trained.layout, &trained.arch)?;
-        let cache = |split| PrefixCache::new(model, &Tensors::new(split, &data.info), cut, device);
-        Ok(Self {
-            base: MemberBase { arch: &trained.arch, model, layout: &trained.layout },
-            val: cache(&data.val),
-            test: cache(&data.test),
-            threads: threads(),
-            bar,
-        })
+        let val = PrefixCache::new(model, &Tensors::new(&data.val, &data.info), cut, device);
+        let base = MemberBase { arch: &trained.arch, model, layout: &trained.layout };
+        Ok(Self { base, cut, val, threads: threads(), bar })
+    }
+
+    /// The prefix activations of another split (members are scored on validation and test
+    /// only: never a prefix pass over the training split).
+    fn prefix(&self, split: &Split, data: &Dataset, device: &Device) -> PrefixCache {
+        PrefixCache::new(self.base.model, &Tensors::new(split, &data.info), self.cut, device)
     }
 
     fn evaluate(&self, vectors: &[f32], split: &PrefixCache) -> Result<Vec<Evaluation>> {
@@ -371,17 +373,13 @@ impl<'a> Scorer<'a> {
         Ok(self.evaluate(vectors, &self.val)?.iter().map(|e| e.accuracy).collect())
     }
 
-    /// Test-split evaluation of each row of `vectors`.
-    fn test_evaluations(&self, vectors: &[f32]) -> Result<Vec<Evaluation>> {
-        self.evaluate(vectors, &self.test)
-    }
-
     /// Draws a group of `count` through the gate at `min_val` ([`gated_draw`]; rounds after
-    /// the first lengthen the bar) and scores the kept members on test.
+    /// the first lengthen the bar) and scores the kept members on `test`.
     fn gated_group(
         &self,
         count: usize,
         min_val: f64,
+        test: &PrefixCache,
         draw: &mut dyn FnMut(usize, usize) -> Result<Vec<f32>>,
     ) -> Result<ScoredGroup> {
         let p = self.base.layout.len();
@@ -393,7 +391,7 @@ impl<'a> Scorer<'a> {
         };
         let gated = gated_draw(count, p, min_val, draw, |v| self.val_accuracies(v))?;
         let scores = self
-            .test_evaluations(&gated.vectors)?
+            .evaluate(&gated.vectors, test)?
             .into_iter()
             .zip(&gated.val)
             .map(|(t, &val)| MemberScore { val, test: t.accuracy, test_predictions: t.predictions })

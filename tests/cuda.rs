@@ -3,12 +3,9 @@
 //! on stderr when the machine has none.
 #![cfg(feature = "cuda")]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use zoo_verify::runtime::repo_root as repo;
 
 /// The GPUs `nvidia-smi -L` lists, if any.
 fn gpus() -> Option<String> {

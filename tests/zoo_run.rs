@@ -5,10 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use zoo_verify::runtime::repo_root as repo;
 
 fn recipe(name: &str) -> PathBuf {
     repo().join("tests/recipes").join(name)
@@ -125,7 +122,9 @@ fn two_shards_merged_equal_one_unsharded_run() {
     let out = run(&["run", path(&two), "-o", path(&dir("all"))]);
     assert!(out.status.success(), "{}", stderr(&out));
     for arch in ["vit-micro", "resnet8"] {
-        assert_gated(&dir("all").join("work").join(arch).join("comparison.json"));
+        let comparison = dir("all").join("work").join(arch).join("comparison.json");
+        assert_gated(&comparison);
+        assert_margin(&comparison, &manifest(&dir("all"))["summary"][arch]);
     }
     for shard in ["0/2", "1/2"] {
         let name = format!("s{}", &shard[..1]);
@@ -148,6 +147,21 @@ fn two_shards_merged_equal_one_unsharded_run() {
     assert_eq!(all["summary"], joined["summary"]);
     assert_eq!(files(&dir("all"), "onnx"), files(&merged, "onnx"));
     assert!(merged.join("report.html").exists());
+}
+
+/// The diversity margin's bootstrap interval is in the comparison and, unchanged, in the
+/// manifest's summary; the margin is the difference of the two groups' reported means.
+fn assert_margin(comparison: &Path, summary: &serde_json::Value) {
+    let c: serde_json::Value = serde_json::from_slice(&std::fs::read(comparison).unwrap()).unwrap();
+    let d = &c["diversity"];
+    let m = &d["margin"];
+    let value = |v: &serde_json::Value| v.as_f64().unwrap();
+    let expected =
+        value(&d["noise_max_iou_to_trained_mean"]) - value(&d["max_iou_to_trained_mean"]);
+    assert!((value(&m["margin"]) - expected).abs() < 1e-12, "{m}");
+    assert!(value(&m["low"]) <= value(&m["high"]) && m["replicates"] == 1000, "{m}");
+    assert!(value(&m["bias"]).abs() < 0.5, "{m}");
+    assert_eq!(summary["diversity"]["margin_interval"], serde_json::json!([m["low"], m["high"]]));
 }
 
 /// The recipe's validation gate held in a comparison: every group reports its draws, and its

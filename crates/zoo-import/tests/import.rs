@@ -3,20 +3,17 @@
 //! and checks the reports, the `.pth` reader against safetensors, the logits against NumPy,
 //! and the errors. Needs the project venv (`scripts/setup-python.sh`); fails without it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
 
 use burn::prelude::*;
 use zoo_import::{ImportError, ImportOptions, StateDict, import_into, read_state_dict};
 use zoo_models::{NamedTensor, tensor_infos};
+use zoo_verify::runtime::repo_root;
 
 const STANDARD: [&str; 7] =
     ["resnet18", "resnet50", "vit-tiny", "vit-small", "vit-base", "convnext-tiny", "convnext-base"];
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// The fixture folder, generated once per test process.
 fn fixtures() -> &'static Path {

@@ -33,6 +33,7 @@
 //!     noise_equal_l2_max_iou_to_trained_mean: None,
 //!     generated_max_iou_at_trained_accuracy: None, noise_max_iou_at_trained_accuracy: None,
 //!     interpolated_max_iou_to_trained_mean: None, gaussian_max_iou_to_trained_mean: None,
+//!     margin_interval: None,
 //! };
 //! manifest.summary.insert("resnet8".into(), detail.summary(diversity));
 //! assert!(Floors::check(&manifest.summary["resnet8"]).all());

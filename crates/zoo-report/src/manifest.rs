@@ -212,6 +212,11 @@ pub struct Diversity {
     /// moments makes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gaussian_max_iou_to_trained_mean: Option<f64>,
+    /// 95 % bootstrap interval (over test samples and members) of
+    /// `noise_max_iou_to_trained_mean − max_iou_to_trained_mean`: positive throughout means
+    /// generated members are more different than noise beyond chance, straddling zero a tie.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub margin_interval: Option<[f64; 2]>,
 }
 
 /// A manifest that cannot be read, written or merged.

@@ -152,6 +152,17 @@ fn sparse_inputs_render() {
         s.diversity.gaussian_max_iou_to_trained_mean = None;
     }
     assert_eq!(na(&render(&old)), na(&render(&input)) + 2 * input.manifest.summary.len());
+
+    // The margin cell: noise minus generated max-IoU, with the interval when the manifest has
+    // one and bare without.
+    let html = render(&input);
+    let d = &input.manifest.summary.values().next().unwrap().diversity;
+    let margin = format!("{:+.3}", d.noise_max_iou_to_trained_mean - d.max_iou_to_trained_mean);
+    assert!(html.contains(&format!("<td>{margin} [-0.020, +0.050]</td>")), "{margin}");
+    for s in old.manifest.summary.values_mut() {
+        s.diversity.margin_interval = None;
+    }
+    assert!(render(&old).contains(&format!("<td>{margin}</td>")));
 }
 
 #[test]

@@ -20,6 +20,7 @@ use rand::rngs::StdRng;
 use rand_distr::{Distribution, Normal, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+use crate::bootstrap::{self, MarginInterval};
 use crate::collect::Collection;
 use crate::drift::{centred, column_mean};
 use crate::members::MemberScore;
@@ -73,6 +74,10 @@ pub struct Diversity {
     /// written before it existed).
     #[serde(default)]
     pub gaussian_max_iou_to_trained_mean: Option<f64>,
+    /// `noise_max_iou_to_trained_mean − max_iou_to_trained_mean` with its bootstrap interval
+    /// over test samples and members ([`crate::bootstrap`]; `None` in files written before it).
+    #[serde(default)]
+    pub margin: Option<MarginInterval>,
 }
 
 /// Mean max-IoU to the trained set of the members at trained-level validation accuracy
@@ -471,6 +476,14 @@ pub fn compare(
             ),
             interpolated_max_iou_to_trained_mean: Some(mean(&interpolated_max)),
             gaussian_max_iou_to_trained_mean: Some(mean(&gaussian_max)),
+            margin: bootstrap::max_iou_margin(
+                &trained_sets,
+                &generated_sets,
+                &noise_sets,
+                labels.len(),
+                bootstrap::REPLICATES,
+                bootstrap::SEED,
+            ),
         },
         gate: None,
         members,

@@ -6,11 +6,14 @@
 //!   that share a prefix.
 //! - [`gate`]: the validation gate that keeps only members at trained-level validation
 //!   accuracy, applied alike to generated members and baselines.
+//! - [`bootstrap`]: the interval around the diversity margin (test samples and members
+//!   redrawn), so a verdict within chance reads as one.
 //! - [`drift`]: whether a collection is a cloud around an optimum or a still-moving path.
 //! - [`store`]: the model file (safetensors with dotted PyTorch-style names + a JSON card),
 //!   written atomically.
 
 pub mod batches;
+pub mod bootstrap;
 pub mod collect;
 pub mod compare;
 pub mod drift;

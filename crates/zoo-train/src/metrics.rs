@@ -76,6 +76,32 @@ impl ErrorSet {
         }
         if union == 0 { 1.0 } else { inter as f64 / union as f64 }
     }
+
+    /// Sum of `weights` over the errors (`weights[i]`: how often sample `i` counts).
+    pub fn weighted_len(&self, weights: &[u32]) -> u64 {
+        weighted_sum(weights, self.bits.iter().copied())
+    }
+
+    /// [`iou`](Self::iou) with every sample counted `weights[i]` times; `len_a` and `len_b`
+    /// are the two sets' [`weighted_len`](Self::weighted_len) (computed once per set). With
+    /// all weights 1 it equals `iou`.
+    pub fn weighted_iou(&self, other: &ErrorSet, weights: &[u32], len_a: u64, len_b: u64) -> f64 {
+        let inter = weighted_sum(weights, self.bits.iter().zip(&other.bits).map(|(a, b)| a & b));
+        let union = len_a + len_b - inter;
+        if union == 0 { 1.0 } else { inter as f64 / union as f64 }
+    }
+}
+
+/// Sum of `weights` over the set bits of `words` (bit `i` of word `w` is sample `64w + i`).
+fn weighted_sum(weights: &[u32], words: impl Iterator<Item = u64>) -> u64 {
+    let mut sum = 0u64;
+    for (w, mut word) in words.enumerate() {
+        while word != 0 {
+            sum += weights[w * 64 + word.trailing_zeros() as usize] as u64;
+            word &= word - 1;
+        }
+    }
+    sum
 }
 
 /// Mean IoU over all unordered pairs within `sets` (0 when fewer than two).

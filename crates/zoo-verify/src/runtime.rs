@@ -78,9 +78,20 @@ fn venv_capi_dirs(venv: &Path) -> Vec<PathBuf> {
     dirs
 }
 
-/// The repository root this crate was built from (`crates/zoo-verify/../..`).
+/// The repository root: the nearest folder holding `Cargo.lock` above the package folder that
+/// cargo names at run time (`cargo test` and `cargo run` set `CARGO_MANIFEST_DIR`), else above
+/// the one this crate was built in. Run time first: cargo reuses a build made in a clone at
+/// another path when the two share one target folder, and that build keeps the other clone's
+/// path compiled in (its venv may be gone).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap_or(Path::new(".")).to_path_buf()
+    let built = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let now = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+    now.as_deref()
+        .into_iter()
+        .chain([built])
+        .find_map(|dir| dir.ancestors().find(|d| d.join("Cargo.lock").is_file()))
+        .unwrap_or_else(|| built.ancestors().nth(2).unwrap_or(Path::new(".")))
+        .to_path_buf()
 }
 
 /// The project venv's Python (`.venv/bin/python` under [`repo_root`]), or a message saying

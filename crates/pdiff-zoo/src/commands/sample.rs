@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 use pdiff::{FittedPdiff, Sampler};
+use zoo_train::bootstrap::MarginInterval;
 use zoo_train::collect::Collection;
 use zoo_train::compare::{Comparison, GroupSummary};
 use zoo_train::gate::GateReport;
@@ -136,7 +137,7 @@ pub fn comparison_table(comparison: &Comparison) -> String {
          interpolations of two trained checkpoints: max IoU to trained {}, test best / median / \
          min {}\n\
          Gaussian with the checkpoints' mean and covariance: max IoU to trained {}, test best / \
-         median / min {}{}",
+         median / min {}{}{}",
         t.best,
         t.median,
         t.min,
@@ -165,7 +166,27 @@ pub fn comparison_table(comparison: &Comparison) -> String {
         test_text(comparison.interpolated.as_ref()),
         zoo_report::iou_or_dash(d.gaussian_max_iou_to_trained_mean),
         test_text(comparison.gaussian.as_ref()),
+        margin_text(d.margin.as_ref()),
         gate_text(comparison),
+    )
+}
+
+/// The diversity margin with its bootstrap interval, as a line (empty for files before it).
+fn margin_text(margin: Option<&MarginInterval>) -> String {
+    let Some(m) = margin else { return String::new() };
+    let verdict = if m.resolved() {
+        if m.low > 0.0 {
+            "generated more different beyond chance"
+        } else {
+            "noise more different beyond chance"
+        }
+    } else {
+        "within chance: a tie at this test-split size"
+    };
+    format!(
+        "\nmargin noise − generated max IoU {:+.3}, 95 % bootstrap interval [{:+.3}, {:+.3}] \
+         ({} replicates over test samples and members): {verdict}",
+        m.margin, m.low, m.high, m.replicates,
     )
 }
 

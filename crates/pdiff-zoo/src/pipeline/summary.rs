@@ -98,6 +98,7 @@ pub fn zoo_outputs(recipe: &LoadedRecipe, zoo: &ZooLayout, archs: &[&str]) -> Re
                     noise_max_iou_at_trained_accuracy: d.at_trained_accuracy.noise_max_iou_mean,
                     interpolated_max_iou_to_trained_mean: d.interpolated_max_iou_to_trained_mean,
                     gaussian_max_iou_to_trained_mean: d.gaussian_max_iou_to_trained_mean,
+                    margin_interval: d.margin.map(|m| [m.low, m.high]),
                 },
                 gate_min_val: comparison.gate.map(|g| g.min_val),
             },

@@ -4,11 +4,11 @@
 # bench executables that build produced, with criterion's arguments passed through.
 #
 #   scripts/bench.sh                          # every bench file
-#   scripts/bench.sh pdiff                    # one file: train_step | pdiff | evaluate | export
+#   scripts/bench.sh pdiff                    # one file: train_step | pdiff | evaluate | export | diversity
 #   scripts/bench.sh pdiff ddpm_step --noplot # a file, then criterion's filter and options
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-files=(train_step pdiff evaluate export)
+files=(train_step pdiff evaluate export diversity)
 only="${1:-}"
 if [ -n "$only" ]; then
   shift

@@ -148,8 +148,10 @@ fn overview(out: &mut String, input: &ReportInput) {
             pill_cell(
                 f.diversity,
                 &format!(
-                    "{:.3} vs {:.3}",
-                    s.diversity.max_iou_to_trained_mean, s.diversity.noise_max_iou_to_trained_mean
+                    "{:.3} vs {:.3}{}",
+                    s.diversity.max_iou_to_trained_mean,
+                    s.diversity.noise_max_iou_to_trained_mean,
+                    chance_text(s.diversity.margin_interval)
                 )
             ),
         );
@@ -197,6 +199,14 @@ fn overview(out: &mut String, input: &ReportInput) {
         );
     }
     out.push_str("</tbody></table></div>\n</section>\n");
+}
+
+/// `, within chance` when the margin's bootstrap interval spans zero (nothing without one).
+fn chance_text(interval: Option<[f64; 2]>) -> &'static str {
+    match interval {
+        Some([low, high]) if low <= 0.0 && high >= 0.0 => ", within chance",
+        _ => "",
+    }
 }
 
 /// `+0.012 [−0.020, +0.041]`, or the bare margin for manifests written before the interval.

@@ -159,10 +159,13 @@ fn sparse_inputs_render() {
     let d = &input.manifest.summary.values().next().unwrap().diversity;
     let margin = format!("{:+.3}", d.noise_max_iou_to_trained_mean - d.max_iou_to_trained_mean);
     assert!(html.contains(&format!("<td>{margin} [-0.020, +0.050]</td>")), "{margin}");
+    let pills = |html: &str| html.matches(", within chance</span>").count();
+    assert_eq!(pills(&html), input.manifest.summary.len(), "the floor pill says it is a tie");
     for s in old.manifest.summary.values_mut() {
         s.diversity.margin_interval = None;
     }
     assert!(render(&old).contains(&format!("<td>{margin}</td>")));
+    assert_eq!(pills(&render(&old)), 0);
 }
 
 #[test]

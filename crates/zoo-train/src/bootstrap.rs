@@ -20,7 +20,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::{ErrorSet, max_iou_to, mean};
+use crate::metrics::{ErrorSet, mean, nearest_in};
 
 /// Replicates of the bootstrap the comparison runs.
 pub const REPLICATES: usize = 1000;
@@ -66,11 +66,15 @@ pub fn max_iou_margin<'a>(
     if trained.is_empty() || generated.is_empty() || noise.is_empty() || replicates == 0 {
         return None;
     }
-    let pairs = |group: &'a [ErrorSet]| -> Vec<(&'a ErrorSet, &'a ErrorSet)> {
-        group.iter().map(|m| (m, nearest(m, trained))).collect()
+    // Each member with its nearest checkpoint, and the group's mean max-IoU.
+    let pairs = |group: &'a [ErrorSet]| -> (Vec<(&'a ErrorSet, &'a ErrorSet)>, f64) {
+        let nearest = nearest_in(group, trained);
+        let max_iou: Vec<f64> = nearest.iter().map(|&(_, iou)| iou).collect();
+        (group.iter().zip(&nearest).map(|(m, &(j, _))| (m, &trained[j])).collect(), mean(&max_iou))
     };
-    let (noise_pairs, generated_pairs) = (pairs(noise), pairs(generated));
-    let margin = mean(&max_iou_to(noise, trained)) - mean(&max_iou_to(generated, trained));
+    let ((noise_pairs, noise_mean), (generated_pairs, generated_mean)) =
+        (pairs(noise), pairs(generated));
+    let margin = noise_mean - generated_mean;
     let mut rng = StdRng::seed_from_u64(seed);
     let mut weights = vec![0u32; samples.div_ceil(64) * 64];
     let mut margins: Vec<f64> = (0..replicates)
@@ -83,12 +87,7 @@ pub fn max_iou_margin<'a>(
                 (0..pairs.len())
                     .map(|_| {
                         let (m, t) = pairs[rng.random_range(0..pairs.len())];
-                        m.weighted_iou(
-                            t,
-                            &weights,
-                            m.weighted_len(&weights),
-                            t.weighted_len(&weights),
-                        )
+                        m.weighted_iou(t, &weights)
                     })
                     .sum::<f64>()
                     / pairs.len() as f64
@@ -105,15 +104,6 @@ pub fn max_iou_margin<'a>(
         bias: mean(&margins) - margin,
         replicates,
     })
-}
-
-/// The trained set with the highest IoU with `member` (the first of equals).
-fn nearest<'a>(member: &ErrorSet, trained: &'a [ErrorSet]) -> &'a ErrorSet {
-    trained
-        .iter()
-        .map(|t| (member.iou(t), t))
-        .fold((f64::NEG_INFINITY, &trained[0]), |best, c| if c.0 > best.0 { c } else { best })
-        .1
 }
 
 #[cfg(test)]
@@ -133,12 +123,11 @@ mod tests {
         let ones = vec![1u32; 192];
         let (la, lb) = (a.weighted_len(&ones), b.weighted_len(&ones));
         assert_eq!((la, lb), (5, 3));
-        assert_eq!(a.weighted_iou(&b, &ones, la, lb), a.iou(&b));
+        assert_eq!(a.weighted_iou(&b, &ones), a.iou(&b));
         // Sample 5 counted three times: intersection 3 + 1, union 3 + 5 + 1 + 1 + 1 + 1.
         let mut w = ones.clone();
         w[5] = 3;
-        let (la, lb) = (a.weighted_len(&w), b.weighted_len(&w));
-        assert!((a.weighted_iou(&b, &w, la, lb) - 4.0 / 8.0).abs() < 1e-12);
+        assert!((a.weighted_iou(&b, &w) - 4.0 / 8.0).abs() < 1e-12);
     }
 
     #[test]

@@ -82,12 +82,12 @@ impl ErrorSet {
         weighted_sum(weights, self.bits.iter().copied())
     }
 
-    /// [`iou`](Self::iou) with every sample counted `weights[i]` times; `len_a` and `len_b`
-    /// are the two sets' [`weighted_len`](Self::weighted_len) (computed once per set). With
-    /// all weights 1 it equals `iou`.
-    pub fn weighted_iou(&self, other: &ErrorSet, weights: &[u32], len_a: u64, len_b: u64) -> f64 {
-        let inter = weighted_sum(weights, self.bits.iter().zip(&other.bits).map(|(a, b)| a & b));
-        let union = len_a + len_b - inter;
+    /// [`iou`](Self::iou) with every sample counted `weights[i]` times; with all weights 1
+    /// it equals `iou`.
+    pub fn weighted_iou(&self, other: &ErrorSet, weights: &[u32]) -> f64 {
+        let pairs = || self.bits.iter().zip(&other.bits);
+        let inter = weighted_sum(weights, pairs().map(|(a, b)| a & b));
+        let union = weighted_sum(weights, pairs().map(|(a, b)| a | b));
         if union == 0 { 1.0 } else { inter as f64 / union as f64 }
     }
 }
@@ -128,7 +128,21 @@ pub fn mean_cross_iou(a: &[ErrorSet], b: &[ErrorSet]) -> f64 {
 
 /// For each set of `members`, its highest IoU with any of `reference`.
 pub fn max_iou_to(members: &[ErrorSet], reference: &[ErrorSet]) -> Vec<f64> {
-    members.iter().map(|m| reference.iter().map(|r| m.iou(r)).fold(0.0, f64::max)).collect()
+    nearest_in(members, reference).into_iter().map(|(_, iou)| iou).collect()
+}
+
+/// For each set of `members`, the index of the set of `reference` it has the highest IoU with
+/// (the first of equals; 0 when `reference` is empty) and that IoU (0 then).
+pub fn nearest_in(members: &[ErrorSet], reference: &[ErrorSet]) -> Vec<(usize, f64)> {
+    members
+        .iter()
+        .map(|m| {
+            reference.iter().enumerate().fold((0, 0.0), |best, (j, r)| {
+                let iou = m.iou(r);
+                if iou > best.1 { (j, iou) } else { best }
+            })
+        })
+        .collect()
 }
 
 /// For each set, its highest IoU with any *other* set of the same group.

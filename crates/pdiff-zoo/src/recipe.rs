@@ -722,13 +722,22 @@ fn pdiff_over_defaults(overrides: &serde_json::Value) -> Result<PdiffConfig, Pdi
     })
 }
 
-/// [`pdiff_over_defaults`] for `pdiff-zoo fit --config`: the JSON at `path` over the defaults,
-/// with the file (and the key, where serde names one) in the error.
-pub fn pdiff_config_file(path: &Path) -> Result<PdiffConfig> {
-    let overrides: serde_json::Value = zoo_io::read_json(path)?;
+/// [`pdiff_over_defaults`] for `pdiff-zoo fit --config`: `arg` is a JSON file, or the JSON
+/// itself when it starts with `{`; the error names the file (or `--config`) and the key,
+/// where serde names one.
+pub fn pdiff_config_arg(arg: &Path) -> Result<PdiffConfig> {
+    let inline = arg.to_str().map(str::trim_start).filter(|text| text.starts_with('{'));
+    let (source, overrides): (String, serde_json::Value) = match inline {
+        Some(text) => {
+            let value = serde_json::from_str(text)
+                .map_err(|e| anyhow::anyhow!("--config: not valid JSON: {e}"))?;
+            ("--config".into(), value)
+        }
+        None => (arg.display().to_string(), zoo_io::read_json(arg)?),
+    };
     pdiff_over_defaults(&overrides).map_err(|e| match e.key {
-        Some(key) => anyhow::anyhow!("{}: key `{key}`: {}", path.display(), e.message),
-        None => anyhow::anyhow!("{}: {}", path.display(), e.message),
+        Some(key) => anyhow::anyhow!("{source}: key `{key}`: {}", e.message),
+        None => anyhow::anyhow!("{source}: {}", e.message),
     })
 }
 
@@ -769,7 +778,7 @@ mod tests {
         let path = dir.path().join("p.json");
         std::fs::write(&path, r#"{"ae": {"latent_noise": 0.02}, "ddpm_train": {"steps": 7}}"#)
             .unwrap();
-        let config = pdiff_config_file(&path).unwrap();
+        let config = pdiff_config_arg(&path).unwrap();
         let defaults = PdiffConfig::default();
         assert_eq!(config.ae.latent_noise, 0.02);
         // The rest of `ae` keeps the default (small) autoencoder, not `AeConfig::default()`.
@@ -780,7 +789,20 @@ mod tests {
         assert_eq!(config.ae_train.steps, defaults.ae_train.steps);
 
         std::fs::write(&path, r#"{"ae": {"latent_nois": 0.02}}"#).unwrap();
-        let err = pdiff_config_file(&path).unwrap_err().to_string();
+        let err = pdiff_config_arg(&path).unwrap_err().to_string();
         assert!(err.contains("p.json") && err.contains("latent_nois"), "{err}");
+    }
+
+    #[test]
+    fn a_config_argument_may_be_the_json_itself() {
+        let config = pdiff_config_arg(Path::new(r#" {"ae_train": {"steps": 12}}"#)).unwrap();
+        assert_eq!(config.ae_train.steps, 12);
+        assert_eq!(config.ae, PdiffConfig::default().ae);
+
+        let err = pdiff_config_arg(Path::new(r#"{"ae": {"latent_nois": 1}}"#)).unwrap_err();
+        let err = err.to_string();
+        assert!(err.starts_with("--config: key `latent_nois`"), "{err}");
+        let err = pdiff_config_arg(Path::new(r#"{"ae": "#)).unwrap_err().to_string();
+        assert!(err.starts_with("--config: not valid JSON"), "{err}");
     }
 }

@@ -9,7 +9,7 @@ use zoo_train::collect::Collection;
 
 use crate::backend::{RunArgs, device};
 use crate::progress;
-use crate::recipe::pdiff_config_file;
+use crate::recipe::pdiff_config_arg;
 use crate::stages::fit_collection;
 
 /// Arguments of `fit`.
@@ -24,9 +24,10 @@ pub struct Args {
     /// Denoiser optimizer steps [default: 1000; the reference uses 30000].
     #[arg(long)]
     ddpm_steps: Option<usize>,
-    /// p-diff configuration as JSON: the keys it names over the defaults, nested tables key
-    /// by key, as a recipe's `[pdiff]` (see docs/RECIPES.md).
-    #[arg(long)]
+    /// p-diff configuration as JSON, a file or the text itself (`'{"ae_train": {"steps":
+    /// 4000}}'`): the keys it names over the defaults, nested tables key by key, as a recipe's
+    /// `[pdiff]` (see docs/RECIPES.md).
+    #[arg(long, value_name = "FILE|JSON")]
     config: Option<PathBuf>,
     #[command(flatten)]
     run: RunArgs,
@@ -38,7 +39,7 @@ pub struct Args {
 /// Runs `fit`.
 pub fn run(args: Args) -> Result<ExitCode> {
     let mut config = match &args.config {
-        Some(path) => pdiff_config_file(path)?,
+        Some(path) => pdiff_config_arg(path)?,
         None => PdiffConfig::default(),
     };
     if let Some(steps) = args.ae_steps {

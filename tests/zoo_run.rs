@@ -162,6 +162,10 @@ fn assert_margin(comparison: &Path, summary: &serde_json::Value) {
     assert!(value(&m["low"]) <= value(&m["high"]) && m["replicates"] == 1000, "{m}");
     assert!(value(&m["bias"]).abs() < 0.5, "{m}");
     assert_eq!(summary["diversity"]["margin_interval"], serde_json::json!([m["low"], m["high"]]));
+    // The same margin on the validation split, from the stored validation predictions.
+    let v = &d["validation_margin"];
+    assert!(value(&v["low"]) <= value(&v["high"]) && v["replicates"] == 1000, "{v}");
+    assert!(value(&v["margin"]).abs() <= 1.0, "{v}");
 }
 
 /// The recipe's validation gate held in a comparison: every group reports its draws, and its

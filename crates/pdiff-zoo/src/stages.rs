@@ -214,6 +214,16 @@ pub fn generate(
     let started = Instant::now();
     let n = settings.count;
     let scorer = Scorer::new(model, trained, data, device, bar)?;
+    let with_val;
+    let trained = if trained.val_predictions.len() == trained.len() {
+        trained
+    } else {
+        // A collection written before validation predictions were stored: score them once.
+        bar.inc_length(trained.len() as u64);
+        with_val =
+            Collection { val_predictions: scorer.val_predictions(trained)?, ..trained.clone() };
+        &with_val
+    };
     let test = scorer.prefix(&data.test, data, device);
     let min_val = settings.gate_threshold(trained);
     // Each group: validation for every draw, test for the kept; equal-L2 noise: test only.
@@ -265,6 +275,7 @@ pub fn generate(
     let mut comparison = compare(
         trained,
         &data.test.labels,
+        &data.val.labels,
         generated.scored(),
         NoiseBaseline {
             members: noise.scored(),
@@ -288,6 +299,7 @@ pub fn generate(
         params: group.vectors,
         val_accuracy: group.scores.iter().map(|s| s.val).collect(),
         test_accuracy: group.scores.iter().map(|s| s.test).collect(),
+        val_predictions: group.scores.iter().map(|s| s.val_predictions.clone()).collect(),
         test_predictions: group.scores.into_iter().map(|s| s.test_predictions).collect(),
         info,
     };
@@ -373,6 +385,15 @@ impl<'a> Scorer<'a> {
         Ok(self.evaluate(vectors, &self.val)?.iter().map(|e| e.accuracy).collect())
     }
 
+    /// Validation predictions of each member of `members`: stored ones where the collection
+    /// has them, otherwise evaluated.
+    fn val_predictions(&self, members: &Collection) -> Result<Vec<Vec<u16>>> {
+        if members.val_predictions.len() == members.len() {
+            return Ok(members.val_predictions.clone());
+        }
+        Ok(self.evaluate(&members.params, &self.val)?.into_iter().map(|e| e.predictions).collect())
+    }
+
     /// Draws a group of `count` through the gate at `min_val` ([`gated_draw`]; rounds after
     /// the first lengthen the bar) and scores the kept members on `test`.
     fn gated_group(
@@ -389,12 +410,17 @@ impl<'a> Scorer<'a> {
             }
             draw(round, m)
         };
-        let gated = gated_draw(count, p, min_val, draw, |v| self.val_accuracies(v))?;
+        let gated = gated_draw(count, p, min_val, draw, |v| self.evaluate(v, &self.val))?;
         let scores = self
             .evaluate(&gated.vectors, test)?
             .into_iter()
-            .zip(&gated.val)
-            .map(|(t, &val)| MemberScore { val, test: t.accuracy, test_predictions: t.predictions })
+            .zip(gated.val)
+            .map(|(t, v)| MemberScore {
+                val: v.accuracy,
+                test: t.accuracy,
+                val_predictions: v.predictions,
+                test_predictions: t.predictions,
+            })
             .collect();
         Ok(ScoredGroup { vectors: gated.vectors, scores, gate: gated.report })
     }
@@ -413,8 +439,8 @@ pub fn val_max_iou_to_trained(
     let bar = ProgressBar::hidden();
     let scorer = Scorer::new(model, trained, data, device, &bar)?;
     let error_sets = |members: &Collection| -> Result<Vec<ErrorSet>> {
-        let evaluations = scorer.evaluate(&members.params, &scorer.val)?;
-        Ok(evaluations.iter().map(|e| ErrorSet::new(&e.predictions, &data.val.labels)).collect())
+        let predictions = scorer.val_predictions(members)?;
+        Ok(predictions.iter().map(|pr| ErrorSet::new(pr, &data.val.labels)).collect())
     };
     Ok(max_iou_to(&error_sets(generated)?, &error_sets(trained)?))
 }

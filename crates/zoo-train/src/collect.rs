@@ -151,6 +151,9 @@ pub struct Collection {
     pub val_accuracy: Vec<f64>,
     /// Test accuracy of each checkpoint, percent.
     pub test_accuracy: Vec<f64>,
+    /// Validation-split predictions of each checkpoint (diversity on validation); empty in
+    /// files written before they were stored.
+    pub val_predictions: Vec<Vec<u16>>,
     /// Test-split predictions of each checkpoint (for diversity).
     pub test_predictions: Vec<Vec<u16>>,
     /// Free-form provenance (base model, config, seed, timings).
@@ -177,7 +180,12 @@ impl Collection {
     /// Writes the collection as one safetensors file (atomically).
     pub fn save(&self, path: &Path) -> Result<(), TrainError> {
         let k = self.len();
-        let tensors = vec![
+        let predictions = |name: &str, rows: &[Vec<u16>]| F32Tensor {
+            name: name.into(),
+            shape: vec![k, rows.first().map_or(0, Vec::len)],
+            data: rows.iter().flatten().map(|&v| v as f32).collect(),
+        };
+        let mut tensors = vec![
             F32Tensor {
                 name: "params".into(),
                 shape: vec![k, self.layout.len()],
@@ -193,12 +201,11 @@ impl Collection {
                 shape: vec![k],
                 data: self.test_accuracy.iter().map(|&v| v as f32).collect(),
             },
-            F32Tensor {
-                name: "test_predictions".into(),
-                shape: vec![k, self.test_predictions.first().map_or(0, Vec::len)],
-                data: self.test_predictions.iter().flatten().map(|&v| v as f32).collect(),
-            },
+            predictions("test_predictions", &self.test_predictions),
         ];
+        if !self.val_predictions.is_empty() {
+            tensors.push(predictions("val_predictions", &self.val_predictions));
+        }
         let metadata = HashMap::from([
             ("format".to_string(), "pdiff-zoo collection v1".to_string()),
             ("arch".to_string(), self.arch.clone()),
@@ -252,19 +259,28 @@ impl Collection {
             }
             Ok(t.data.iter().map(|&v| v as f64).collect())
         };
-        let predictions = get("test_predictions")?;
-        let n = predictions.shape.get(1).copied().unwrap_or(0);
+        let rows = |t: &F32Tensor| -> Result<Vec<Vec<u16>>, TrainError> {
+            let n = t.shape.get(1).copied().unwrap_or(0);
+            if t.shape.len() != 2 || t.shape[0] != k {
+                return Err(bad(format!(
+                    "tensor `{}` has shape {:?}, expected [{k}, samples]",
+                    t.name, t.shape
+                )));
+            }
+            Ok(t.data.chunks(n.max(1)).map(|r| r.iter().map(|&v| v as u16).collect()).collect())
+        };
+        let val_predictions = match tensors.iter().find(|t| t.name == "val_predictions") {
+            Some(t) => rows(t)?,
+            None => Vec::new(),
+        };
         Ok(Self {
             arch: meta("arch")?,
             layout,
             params: params.data.clone(),
             val_accuracy: floats("val_accuracy")?,
             test_accuracy: floats("test_accuracy")?,
-            test_predictions: predictions
-                .data
-                .chunks(n.max(1))
-                .map(|row| row.iter().map(|&v| v as u16).collect())
-                .collect(),
+            val_predictions,
+            test_predictions: rows(get("test_predictions")?)?,
             info,
         })
     }
@@ -323,6 +339,7 @@ pub fn collect(
         params: Vec::with_capacity(config.checkpoints * layout.len()),
         val_accuracy: Vec::new(),
         test_accuracy: Vec::new(),
+        val_predictions: Vec::new(),
         test_predictions: Vec::new(),
         info: serde_json::Value::Null,
     };
@@ -348,6 +365,7 @@ pub fn collect(
             collection.params.extend(layout.flatten(&snapshot));
             collection.val_accuracy.push(val.accuracy);
             collection.test_accuracy.push(test.accuracy);
+            collection.val_predictions.push(val.predictions);
             collection.test_predictions.push(test.predictions);
             bar.set_message(format!(
                 "checkpoint {}/{} val {:.2}% test {:.2}%",

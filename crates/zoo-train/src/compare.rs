@@ -78,6 +78,11 @@ pub struct Diversity {
     /// over test samples and members ([`crate::bootstrap`]; `None` in files written before it).
     #[serde(default)]
     pub margin: Option<MarginInterval>,
+    /// The same margin on the **validation** split's error sets: the figure a selection (of
+    /// fit seeds, settings) may read, where `margin` (test) is evidence only. `None` in files
+    /// written before it, or when the trained checkpoints' validation predictions are unknown.
+    #[serde(default)]
+    pub validation_margin: Option<MarginInterval>,
 }
 
 /// Mean max-IoU to the trained set of the members at trained-level validation accuracy
@@ -379,10 +384,12 @@ pub struct NoiseBaseline<'a> {
 
 /// Compares generated members with the trained collection and the baselines, all already
 /// scored: `noise` (see [`NoiseBaseline`]), `interpolated` ([`interpolations`]) and
-/// `gaussian` ([`gaussian_fit`]).
+/// `gaussian` ([`gaussian_fit`]). `labels` are the test split's, `val_labels` the validation
+/// split's (read with `trained.val_predictions` for [`Diversity::validation_margin`]).
 pub fn compare(
     trained: &Collection,
     labels: &[u16],
+    val_labels: &[u16],
     generated: Scored,
     noise: NoiseBaseline,
     interpolated: Scored,
@@ -484,10 +491,40 @@ pub fn compare(
                 bootstrap::REPLICATES,
                 bootstrap::SEED,
             ),
+            validation_margin: validation_margin(
+                trained,
+                val_labels,
+                generated.scores,
+                noise.members.scores,
+            ),
         },
         gate: None,
         members,
     }
+}
+
+/// [`Diversity::validation_margin`]: the bootstrap margin on validation error sets (`None`
+/// where a member's validation predictions are missing).
+fn validation_margin(
+    trained: &Collection,
+    labels: &[u16],
+    generated: &[MemberScore],
+    noise: &[MemberScore],
+) -> Option<MarginInterval> {
+    fn sets<'a>(rows: impl Iterator<Item = &'a Vec<u16>>, labels: &[u16]) -> Option<Vec<ErrorSet>> {
+        rows.map(|pr| (pr.len() == labels.len()).then(|| ErrorSet::new(pr, labels))).collect()
+    }
+    if trained.val_predictions.len() != trained.len() {
+        return None;
+    }
+    bootstrap::max_iou_margin(
+        &sets(trained.val_predictions.iter(), labels)?,
+        &sets(generated.iter().map(|s| &s.val_predictions), labels)?,
+        &sets(noise.iter().map(|s| &s.val_predictions), labels)?,
+        labels.len(),
+        bootstrap::REPLICATES,
+        bootstrap::SEED,
+    )
 }
 
 #[cfg(test)]
@@ -503,6 +540,7 @@ mod tests {
             params: (0..k * p).map(|i| i as f32).collect(),
             val_accuracy: vec![0.0; k],
             test_accuracy: vec![0.0; k],
+            val_predictions: Vec::new(),
             test_predictions: vec![Vec::new(); k],
             info: serde_json::Value::Null,
         }
@@ -560,7 +598,12 @@ mod tests {
 
     #[test]
     fn at_trained_accuracy_keeps_members_reaching_the_lowest_trained_val() {
-        let score = |val: f64| MemberScore { val, test: val, test_predictions: Vec::new() };
+        let score = |val: f64| MemberScore {
+            val,
+            test: val,
+            val_predictions: Vec::new(),
+            test_predictions: Vec::new(),
+        };
         let generated = [score(98.0), score(96.0), score(97.5)];
         let noise = [score(90.0)];
         let band =
@@ -569,6 +612,38 @@ mod tests {
         assert_eq!(band.generated, 2);
         assert!((band.generated_max_iou_mean.unwrap() - 0.8).abs() < 1e-12);
         assert_eq!((band.noise_added, band.noise_max_iou_mean), (0, None));
+    }
+
+    #[test]
+    fn validation_margin_reads_validation_predictions_and_needs_the_trained_ones() {
+        let labels = vec![0u16; 40];
+        // Wrong (1) on samples `errors`, right elsewhere.
+        let predictions = |errors: std::ops::Range<usize>| -> Vec<u16> {
+            (0..labels.len()).map(|i| u16::from(errors.contains(&i))).collect()
+        };
+        let member = |errors| MemberScore {
+            val: 75.0,
+            test: 75.0,
+            val_predictions: predictions(errors),
+            test_predictions: Vec::new(),
+        };
+        let mut trained = collection(3, 2);
+        trained.val_predictions = vec![predictions(0..20); 3];
+        // Generated members copy the trained errors (max IoU 1), noise errs elsewhere (0);
+        // half the samples are errors, so no replicate misses them all.
+        let generated = vec![member(0..20); 4];
+        let noise = vec![member(20..40); 4];
+        let m = validation_margin(&trained, &labels, &generated, &noise).unwrap();
+        assert_eq!((m.margin, m.low, m.high), (-1.0, -1.0, -1.0));
+        let swapped = validation_margin(&trained, &labels, &noise, &generated).unwrap();
+        assert_eq!(swapped.margin, 1.0);
+        // Unknown validation predictions (older files) give no margin rather than a wrong one.
+        let mut older = trained.clone();
+        older.val_predictions.clear();
+        assert!(validation_margin(&older, &labels, &generated, &noise).is_none());
+        let mut short = generated.clone();
+        short[1].val_predictions.clear();
+        assert!(validation_margin(&trained, &labels, &short, &noise).is_none());
     }
 
     #[test]

@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::eval::Evaluation;
+
 /// Draw rounds a gated group tries before it fills up with its best rejected members.
 pub const MAX_ROUNDS: usize = 6;
 /// A round draws at most this many times the group size.
@@ -39,13 +41,31 @@ pub struct Gates {
     pub gaussian: GateReport,
 }
 
-/// A gated group: its vectors (row-major), their validation accuracies and the report.
+/// What the gate reads of a member's validation score: its accuracy, percent.
+pub trait ValAccuracy {
+    /// Validation accuracy, percent.
+    fn val_accuracy(&self) -> f64;
+}
+
+impl ValAccuracy for f64 {
+    fn val_accuracy(&self) -> f64 {
+        *self
+    }
+}
+
+impl ValAccuracy for Evaluation {
+    fn val_accuracy(&self) -> f64 {
+        self.accuracy
+    }
+}
+
+/// A gated group: its vectors (row-major), their validation scores and the report.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Gated {
+pub struct Gated<S = f64> {
     /// `count` × P vectors.
     pub vectors: Vec<f32>,
-    /// Validation accuracy of each, percent.
-    pub val: Vec<f64>,
+    /// Validation score of each (an accuracy, or an [`Evaluation`] with the predictions).
+    pub val: Vec<S>,
     /// What the gate did.
     pub report: GateReport,
 }
@@ -58,20 +78,20 @@ pub fn round_seed(seed: u64, round: usize) -> u64 {
 }
 
 /// Draws `count` members of `p` values that reach `min_val` validation accuracy.
-/// `draw(round, n)` returns `n` new vectors (round 0 draws `count`); `val_accuracy` scores
-/// vectors on validation. Passing members are kept in draw order; after [`MAX_ROUNDS`] rounds a
+/// `draw(round, n)` returns `n` new vectors (round 0 draws `count`); `score` scores vectors
+/// on validation. Passing members are kept in draw order; after [`MAX_ROUNDS`] rounds a
 /// short group is filled with the best rejected ones (ties: first drawn). With
 /// `min_val = f64::NEG_INFINITY` this is one ungated draw.
-pub fn gated_draw<E>(
+pub fn gated_draw<S: ValAccuracy, E>(
     count: usize,
     p: usize,
     min_val: f64,
     mut draw: impl FnMut(usize, usize) -> Result<Vec<f32>, E>,
-    mut val_accuracy: impl FnMut(&[f32]) -> Result<Vec<f64>, E>,
-) -> Result<Gated, E> {
+    mut score: impl FnMut(&[f32]) -> Result<Vec<S>, E>,
+) -> Result<Gated<S>, E> {
     let p = p.max(1);
     let (mut vectors, mut val) = (Vec::with_capacity(count * p), Vec::with_capacity(count));
-    let mut rejected: Vec<(Vec<f32>, f64)> = Vec::new();
+    let mut rejected: Vec<(Vec<f32>, S)> = Vec::new();
     let mut report = GateReport::default();
     while val.len() < count && report.rounds < MAX_ROUNDS {
         let need = count - val.len();
@@ -84,11 +104,11 @@ pub fn gated_draw<E>(
             if passed == 0 { cap } else { (need * report.drawn).div_ceil(passed).clamp(need, cap) }
         };
         let batch = draw(report.rounds, n)?;
-        let accuracies = val_accuracy(&batch)?;
+        let scores = score(&batch)?;
         report.rounds += 1;
-        report.drawn += accuracies.len();
-        for (row, &a) in batch.chunks(p).zip(&accuracies) {
-            if a < min_val {
+        report.drawn += scores.len();
+        for (row, a) in batch.chunks(p).zip(scores) {
+            if a.val_accuracy() < min_val {
                 report.rejected += 1;
                 rejected.push((row.to_vec(), a));
             } else if val.len() < count {
@@ -98,7 +118,7 @@ pub fn gated_draw<E>(
         }
     }
     if val.len() < count {
-        rejected.sort_by(|a, b| b.1.total_cmp(&a.1));
+        rejected.sort_by(|a, b| b.1.val_accuracy().total_cmp(&a.1.val_accuracy()));
         for (row, a) in rejected.into_iter().take(count - val.len()) {
             vectors.extend_from_slice(&row);
             val.push(a);
@@ -116,7 +136,7 @@ mod tests {
     /// values r·100 + 0, 1, 2, ….
     fn scored(count: usize, min_val: f64) -> (Gated, Vec<(usize, usize)>) {
         let mut calls = Vec::new();
-        let gated = gated_draw::<()>(
+        let gated = gated_draw::<f64, ()>(
             count,
             1,
             min_val,
@@ -174,7 +194,7 @@ mod tests {
 
     #[test]
     fn vectors_follow_their_scores() {
-        let gated = gated_draw::<()>(
+        let gated = gated_draw::<f64, ()>(
             2,
             2,
             0.5,

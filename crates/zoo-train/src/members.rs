@@ -10,13 +10,15 @@ use crate::TrainError;
 use crate::eval::Evaluation;
 use crate::prefix::PrefixCache;
 
-/// Accuracies and test predictions of one member.
+/// Accuracies and predictions of one member.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MemberScore {
     /// Validation accuracy, percent.
     pub val: f64,
     /// Test accuracy, percent.
     pub test: f64,
+    /// Validation-split predictions (for diversity on validation, which selection may read).
+    pub val_predictions: Vec<u16>,
     /// Test-split predictions.
     pub test_predictions: Vec<u16>,
 }
@@ -76,7 +78,7 @@ impl MemberBase<'_> {
         Ok(evaluations)
     }
 
-    /// Validation and test accuracy and test predictions of every row of `vectors`
+    /// Validation and test accuracy and predictions of every row of `vectors`
     /// ([`MemberBase::evaluate`] on the two splits).
     pub fn score(
         &self,
@@ -91,7 +93,12 @@ impl MemberBase<'_> {
             .into_iter()
             .map(|pair| {
                 let [v, t]: [Evaluation; 2] = pair.try_into().expect("two splits");
-                MemberScore { val: v.accuracy, test: t.accuracy, test_predictions: t.predictions }
+                MemberScore {
+                    val: v.accuracy,
+                    test: t.accuracy,
+                    val_predictions: v.predictions,
+                    test_predictions: t.predictions,
+                }
             })
             .collect())
     }

@@ -174,12 +174,19 @@ fn collection_trains_only_the_selection_and_round_trips() {
     let path = dir.path().join("c.safetensors");
     collection.save(&path).unwrap();
     assert_eq!(Collection::load(&path).unwrap(), collection);
+    // Validation predictions are stored per checkpoint; files written before them still load.
+    assert_eq!(collection.val_predictions.len(), collection.len());
+    assert!(collection.val_predictions.iter().all(|p| p.len() == data.val.len()));
+    let older = Collection { val_predictions: Vec::new(), ..collection.clone() };
+    older.save(&path).unwrap();
+    assert_eq!(Collection::load(&path).unwrap(), older);
 
     // A one-checkpoint file is refused on load: no spread, no pairs to compare.
     let single = Collection {
         params: collection.row(0).to_vec(),
         val_accuracy: collection.val_accuracy[..1].to_vec(),
         test_accuracy: collection.test_accuracy[..1].to_vec(),
+        val_predictions: collection.val_predictions[..1].to_vec(),
         test_predictions: collection.test_predictions[..1].to_vec(),
         ..collection.clone()
     };

@@ -137,7 +137,7 @@ pub fn comparison_table(comparison: &Comparison) -> String {
          interpolations of two trained checkpoints: max IoU to trained {}, test best / median / \
          min {}\n\
          Gaussian with the checkpoints' mean and covariance: max IoU to trained {}, test best / \
-         median / min {}{}{}",
+         median / min {}{}{}{}",
         t.best,
         t.median,
         t.min,
@@ -166,13 +166,15 @@ pub fn comparison_table(comparison: &Comparison) -> String {
         test_text(comparison.interpolated.as_ref()),
         zoo_report::iou_or_dash(d.gaussian_max_iou_to_trained_mean),
         test_text(comparison.gaussian.as_ref()),
-        margin_text(d.margin.as_ref()),
+        margin_text(d.margin.as_ref(), "test"),
+        margin_text(d.validation_margin.as_ref(), "validation"),
         gate_text(comparison),
     )
 }
 
-/// The diversity margin with its bootstrap interval, as a line (empty for files before it).
-fn margin_text(margin: Option<&MarginInterval>) -> String {
+/// The diversity margin on `split` with its bootstrap interval, as a line (empty for files
+/// before it).
+fn margin_text(margin: Option<&MarginInterval>, split: &str) -> String {
     let Some(m) = margin else { return String::new() };
     let verdict = if m.resolved() {
         if m.low > 0.0 {
@@ -181,11 +183,11 @@ fn margin_text(margin: Option<&MarginInterval>) -> String {
             "noise more different beyond chance"
         }
     } else {
-        "within chance: a tie at this test-split size"
+        "within chance: a tie at this split size"
     };
     format!(
-        "\nmargin noise − generated max IoU {:+.3}, 95 % bootstrap interval [{:+.3}, {:+.3}] \
-         ({} replicates over test samples and members): {verdict}",
+        "\n{split} margin noise − generated max IoU {:+.3}, 95 % bootstrap interval [{:+.3}, \
+         {:+.3}] ({} replicates over samples and members): {verdict}",
         m.margin, m.low, m.high, m.replicates,
     )
 }

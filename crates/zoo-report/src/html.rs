@@ -168,13 +168,16 @@ fn overview(out: &mut String, input: &ReportInput) {
          normal distribution with the trained checkpoints' mean and covariance (what a generator \
          that learns only those two moments makes). The margin is noise minus generated max-IoU (positive: generated \
          more different) with its 95 % bootstrap interval over test samples and members; an \
-         interval across zero is a tie within chance. The last column repeats the max-IoU \
+         interval across zero is a tie within chance. The validation margin is the same figure on \
+         the validation split (what a choice of fit seed or setting may read; the test margin is \
+         evidence only). The last column repeats the max-IoU \
          comparison over only the members whose validation accuracy reaches the lowest trained \
          checkpoint's (generated vs noise).</p>\n<div class=\"scroll\"><table>\n<thead><tr><th>arch</th>\
          <th>trained ↔ trained</th><th>gen. ↔ gen.</th><th>gen. ↔ trained</th>\
          <th>max-IoU gen.</th><th>max-IoU noise</th><th>max-IoU noise, equal L2</th>\
          <th>max-IoU interpolated</th><th>max-IoU Gaussian</th>\
          <th>max-IoU trained (nearest other)</th><th>margin (95 % interval)</th>\
+         <th>validation margin</th>\
          <th>at trained-level accuracy: gen. vs noise</th></tr></thead>\n<tbody>\n",
     );
     for arch in m.archs() {
@@ -182,7 +185,8 @@ fn overview(out: &mut String, input: &ReportInput) {
         let _ = writeln!(
             out,
             "<tr><th class=\"rowhead\">{}</th><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td>\
-             <td><b>{:.3}</b></td><td>{:.3}</td>{}{}{}<td>{:.3}</td><td>{}</td><td>{} vs {}</td></tr>",
+             <td><b>{:.3}</b></td><td>{:.3}</td>{}{}{}<td>{:.3}</td><td>{}</td>{}\
+             <td>{} vs {}</td></tr>",
             esc(&arch),
             d.trained_iou_mean,
             d.generated_iou_mean,
@@ -194,6 +198,9 @@ fn overview(out: &mut String, input: &ReportInput) {
             optional_cell(d.gaussian_max_iou_to_trained_mean),
             d.trained_nn_iou_mean,
             margin_text(d),
+            d.validation_margin.map_or(NA_CELL.to_string(), |v| {
+                format!("<td>{}</td>", interval_text(v.margin, v.low, v.high))
+            }),
             iou_or_dash(d.generated_max_iou_at_trained_accuracy),
             iou_or_dash(d.noise_max_iou_at_trained_accuracy),
         );
@@ -213,9 +220,14 @@ fn chance_text(interval: Option<[f64; 2]>) -> &'static str {
 fn margin_text(d: &Diversity) -> String {
     let margin = d.noise_max_iou_to_trained_mean - d.max_iou_to_trained_mean;
     match d.margin_interval {
-        Some([low, high]) => format!("{margin:+.3} [{low:+.3}, {high:+.3}]"),
+        Some([low, high]) => interval_text(margin, low, high),
         None => format!("{margin:+.3}"),
     }
+}
+
+/// `+0.012 [−0.020, +0.041]`.
+fn interval_text(margin: f64, low: f64, high: f64) -> String {
+    format!("{margin:+.3} [{low:+.3}, {high:+.3}]")
 }
 
 fn stats_cells(out: &mut String, s: &GroupStats) {

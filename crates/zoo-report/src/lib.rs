@@ -33,7 +33,7 @@
 //!     noise_equal_l2_max_iou_to_trained_mean: None,
 //!     generated_max_iou_at_trained_accuracy: None, noise_max_iou_at_trained_accuracy: None,
 //!     interpolated_max_iou_to_trained_mean: None, gaussian_max_iou_to_trained_mean: None,
-//!     margin_interval: None,
+//!     margin_interval: None, validation_margin: None,
 //! };
 //! manifest.summary.insert("resnet8".into(), detail.summary(diversity));
 //! assert!(Floors::check(&manifest.summary["resnet8"]).all());
@@ -58,7 +58,7 @@ pub use html::{REPORT_FILE, render, write_report};
 pub use input::{ArchDetail, Group, Point, REPORT_INPUT_FILE, ReportInput, SimilarityMatrix};
 pub use manifest::{
     Accuracy, ArchSummary, CreatedBy, Diversity, Ensemble, EnsembleAccuracy, MANIFEST_FILE,
-    Manifest, ManifestError, Member, OrtCheck, RecipeRef, SCHEMA_VERSION, Source, StageTimes,
-    ZOO_WIDE,
+    Manifest, ManifestError, Margin, Member, OrtCheck, RecipeRef, SCHEMA_VERSION, Source,
+    StageTimes, ZOO_WIDE,
 };
 pub use stats::{GroupStats, iou_or_dash};

@@ -217,6 +217,23 @@ pub struct Diversity {
     /// generated members are more different than noise beyond chance, straddling zero a tie.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub margin_interval: Option<[f64; 2]>,
+    /// The same margin on the **validation** split's error sets: the figure to compare fit
+    /// seeds or settings by without reading the test split (absent when the collection holds
+    /// no validation predictions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_margin: Option<Margin>,
+}
+
+/// A margin (noise minus generated mean max-IoU to the trained set) with its 95 % bootstrap
+/// interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Margin {
+    /// The point estimate.
+    pub margin: f64,
+    /// Lower end of the interval.
+    pub low: f64,
+    /// Upper end of the interval.
+    pub high: f64,
 }
 
 /// A manifest that cannot be read, written or merged.

@@ -166,6 +166,14 @@ fn sparse_inputs_render() {
     }
     assert!(render(&old).contains(&format!("<td>{margin}</td>")));
     assert_eq!(pills(&render(&old)), 0);
+
+    // The validation margin: its own cell, a marked empty one when the manifest has none.
+    assert!(html.contains("<td>+0.010 [-0.030, +0.060]</td>"));
+    let with_validation = na(&render(&old));
+    for s in old.manifest.summary.values_mut() {
+        s.diversity.validation_margin = None;
+    }
+    assert_eq!(na(&render(&old)), with_validation + old.manifest.summary.len());
 }
 
 #[test]

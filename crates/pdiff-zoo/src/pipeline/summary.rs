@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result};
 use zoo_report::{
     Accuracy, ArchDetail, ArchSummary, CreatedBy, Diversity, Ensemble, EnsembleAccuracy, Group,
-    GroupStats, Manifest, Member, OrtCheck, Point, RecipeRef, ReportInput, SimilarityMatrix,
-    Source,
+    GroupStats, Manifest, Margin, Member, OrtCheck, Point, RecipeRef, ReportInput,
+    SimilarityMatrix, Source,
 };
 use zoo_train::collect::Collection;
 use zoo_train::compare::{Comparison, GroupSummary};
@@ -99,6 +99,11 @@ pub fn zoo_outputs(recipe: &LoadedRecipe, zoo: &ZooLayout, archs: &[&str]) -> Re
                     interpolated_max_iou_to_trained_mean: d.interpolated_max_iou_to_trained_mean,
                     gaussian_max_iou_to_trained_mean: d.gaussian_max_iou_to_trained_mean,
                     margin_interval: d.margin.map(|m| [m.low, m.high]),
+                    validation_margin: d.validation_margin.map(|m| Margin {
+                        margin: m.margin,
+                        low: m.low,
+                        high: m.high,
+                    }),
                 },
                 gate_min_val: comparison.gate.map(|g| g.min_val),
             },

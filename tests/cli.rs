@@ -111,6 +111,56 @@ fn bad_input_fails_with_exit_code_2_and_a_clear_message() {
 }
 
 #[test]
+fn sample_over_several_fits_keeps_the_highest_validation_margin() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let run = |args: &[&str]| {
+        let out = pdiff_zoo(args, d);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        out
+    };
+    run(&["train", "--arch", "vit-micro", "--max-steps", "30", "-o", "m.safetensors"]);
+    let collect = ["--model", "m.safetensors", "-k", "10", "--interval", "2", "--warmup", "4"];
+    run(&[&["collect"][..], &collect, &["-o", "c.safetensors"]].concat());
+    for seed in ["0", "1"] {
+        let out = format!("fit{seed}");
+        let fit = ["--ae-steps", "30", "--ddpm-steps", "30", "--seed", seed, "-o", &out];
+        run(&[&["fit", "--collection", "c.safetensors"][..], &fit].concat());
+    }
+    let out = run(&[
+        "sample",
+        "--fitted",
+        "fit0",
+        "fit1",
+        "--collection",
+        "c.safetensors",
+        "--model",
+        "m.safetensors",
+        "-n",
+        "6",
+        "--ddim-steps",
+        "5",
+        "-o",
+        "g.safetensors",
+    ]);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("g.json")).unwrap()).unwrap();
+    let selection = &report["selection"];
+    let candidates = selection["candidates"].as_array().unwrap();
+    assert_eq!(candidates.len(), 2, "{selection}");
+    // The kept fit is the first of the best by (floors met, validation margin), and the
+    // written comparison is that fit's.
+    let key = |c: &serde_json::Value| {
+        (c["meets_val_floors"].as_bool().unwrap(), c["validation_margin"].as_f64().unwrap())
+    };
+    let best = if key(&candidates[1]) > key(&candidates[0]) { 1 } else { 0 };
+    assert_eq!(selection["chosen"], candidates[best]["fitted"], "{selection}");
+    let margin = report["diversity"]["validation_margin"]["margin"].as_f64().unwrap();
+    assert_eq!(margin, key(&candidates[best]).1);
+    assert!(stderr(&out).contains("highest validation margin"), "{}", stderr(&out));
+}
+
+#[test]
 fn cuda_backend_without_support_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let out = pdiff_zoo(&["train", "--arch", "resnet8", "--backend", "cuda"], dir.path());

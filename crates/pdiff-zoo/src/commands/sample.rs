@@ -1,12 +1,14 @@
 //! `pdiff-zoo sample`: draw N new parameter subsets, splice each into the frozen network and
 //! evaluate them next to the trained checkpoints and a noise-added baseline.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 use pdiff::{FittedPdiff, Sampler};
+use serde::Serialize;
+use zoo_report::{BEST_FLOOR_PP, MEDIAN_FLOOR_PP};
 use zoo_train::bootstrap::MarginInterval;
 use zoo_train::collect::Collection;
 use zoo_train::compare::{Comparison, GroupSummary};
@@ -15,7 +17,7 @@ use zoo_train::gate::GateReport;
 use crate::backend::{RunArgs, device};
 use crate::commands::data::{DataArgs, load_for_card};
 use crate::progress;
-use crate::stages::{GenerateSettings, generate, load_model_for};
+use crate::stages::{GenerateSettings, Generation, generate, load_model_for};
 
 /// Sampler choice.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -29,9 +31,12 @@ pub enum SamplerKind {
 /// Arguments of `sample`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Directory written by `pdiff-zoo fit`.
-    #[arg(long)]
-    fitted: PathBuf,
+    /// Directory written by `pdiff-zoo fit`. Several (`--fitted a b c`, e.g. fits of one
+    /// collection with different `--seed`s): each is sampled and the one with the highest
+    /// validation margin among those meeting the accuracy floors on validation is kept — a
+    /// choice that never reads the test split (docs/METHOD-NOTES.md §18).
+    #[arg(long, required = true, num_args = 1..)]
+    fitted: Vec<PathBuf>,
     /// The collection the fit was made on.
     #[arg(long)]
     collection: PathBuf,
@@ -83,8 +88,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let trained = Collection::load(&args.collection)
         .with_context(|| format!("loading collection {}", args.collection.display()))?;
     let (model, card) = load_model_for(&args.model, &trained, &device)?;
-    let fitted = FittedPdiff::load(&args.fitted, &device)
-        .with_context(|| format!("loading fit {}", args.fitted.display()))?;
     let data = load_for_card(&args.data, &card)?;
     let sampler = match args.sampler {
         SamplerKind::Ddpm => Sampler::Ddpm,
@@ -92,32 +95,113 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let settings =
         GenerateSettings { count: args.count, sampler, seed: args.run.seed, gate: args.gate };
-    let bar = progress::bar(0, "evaluate");
-    let mut outcome = generate(&fitted, &trained, &model, &data, &settings, &device, &bar)?;
-    bar.finish_and_clear();
 
-    let output = args.output.clone().unwrap_or_else(|| args.fitted.join("generated.safetensors"));
+    // Each candidate fit in turn; only the best so far is kept in memory.
+    let mut best: Option<(usize, Generation)> = None;
+    let mut candidates = Vec::new();
+    for (i, path) in args.fitted.iter().enumerate() {
+        let fitted = FittedPdiff::load(path, &device)
+            .with_context(|| format!("loading fit {}", path.display()))?;
+        let label = if args.fitted.len() > 1 {
+            format!("evaluate {}/{}", i + 1, args.fitted.len())
+        } else {
+            "evaluate".to_string()
+        };
+        let bar = progress::bar(0, &label);
+        let outcome = generate(&fitted, &trained, &model, &data, &settings, &device, &bar)?;
+        bar.finish_and_clear();
+        let candidate = Candidate::of(path, &outcome.comparison);
+        if args.fitted.len() > 1 {
+            eprintln!("{}", candidate.line());
+        }
+        if best.as_ref().is_none_or(|(b, _)| candidate.beats(&candidates[*b])) {
+            best = Some((i, outcome));
+        }
+        candidates.push(candidate);
+    }
+    let (chosen, mut outcome) = best.expect("clap requires one --fitted at least");
+    let fitted_path = &args.fitted[chosen];
+
+    let output = args.output.clone().unwrap_or_else(|| fitted_path.join("generated.safetensors"));
     let info = &mut outcome.generated.info;
-    info["fitted"] = serde_json::json!(args.fitted);
+    info["fitted"] = serde_json::json!(fitted_path);
     info["collection"] = serde_json::json!(args.collection);
     info["base_model"] = serde_json::json!(args.model);
     info["sample_seconds"] = serde_json::json!(outcome.sample_seconds);
+    let selection = (candidates.len() > 1)
+        .then(|| serde_json::json!({ "chosen": fitted_path, "candidates": candidates }));
+    if let Some(selection) = &selection {
+        info["selection"] = selection.clone();
+    }
     outcome.generated.save(&output)?;
     let comparison = &outcome.comparison;
     let report_path = output.with_extension("json");
-    zoo_io::write_json(&report_path, comparison)?;
+    let mut report = serde_json::to_value(comparison)?;
+    if let Some(selection) = &selection {
+        report["selection"] = selection.clone();
+    }
+    zoo_io::write_json(&report_path, &report)?;
+    let chosen_text = match &selection {
+        Some(_) => format!("kept {} (highest validation margin)\n", fitted_path.display()),
+        None => String::new(),
+    };
     eprintln!(
-        "{}\n→ {} and {}",
+        "{chosen_text}{}\n→ {} and {}",
         comparison_table(comparison),
         output.display(),
         report_path.display()
     );
-    let mut summary = serde_json::to_value(comparison)?;
+    let mut summary = report;
     summary.as_object_mut().expect("object").remove("members");
     summary["sample_seconds"] = serde_json::json!(outcome.sample_seconds);
     summary["evaluate_seconds"] = serde_json::json!(outcome.evaluate_seconds);
     println!("{}", serde_json::to_string_pretty(&summary)?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// One candidate fit of a multi-fit `sample`, as the choice sees it: validation figures only.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+struct Candidate {
+    fitted: PathBuf,
+    /// Generated validation best and median reach the trained set's minus the floors.
+    meets_val_floors: bool,
+    /// Generated validation best / median (percent).
+    val_best: f64,
+    val_median: f64,
+    /// The validation margin (noise − generated max-IoU); `None` where unknown.
+    validation_margin: Option<f64>,
+}
+
+impl Candidate {
+    fn of(fitted: &Path, c: &Comparison) -> Self {
+        let (t, g) = (&c.trained.val, &c.generated.val);
+        Self {
+            fitted: fitted.to_path_buf(),
+            meets_val_floors: g.best >= t.best - BEST_FLOOR_PP
+                && g.median >= t.median - MEDIAN_FLOOR_PP,
+            val_best: g.best,
+            val_median: g.median,
+            validation_margin: c.diversity.validation_margin.as_ref().map(|m| m.margin),
+        }
+    }
+
+    /// Whether `self` is preferred to `other`: meeting the floors first, then the higher
+    /// validation margin, a known one before none (an earlier candidate wins a tie).
+    fn beats(&self, other: &Self) -> bool {
+        let key = |c: &Self| (c.meets_val_floors, c.validation_margin.unwrap_or(f64::NEG_INFINITY));
+        key(self) > key(other)
+    }
+
+    fn line(&self) -> String {
+        format!(
+            "{}: validation margin {}, generated val best / median {:.2} / {:.2}{}",
+            self.fitted.display(),
+            self.validation_margin.map_or("unknown".to_string(), |m| format!("{m:+.3}")),
+            self.val_best,
+            self.val_median,
+            if self.meets_val_floors { "" } else { " (below the floors on validation)" }
+        )
+    }
 }
 
 /// Trained vs generated vs noise-added test accuracy and the diversity figures, as text.
@@ -218,4 +302,29 @@ fn test_text(group: Option<&GroupSummary>) -> String {
     group.map_or("—".to_string(), |g| {
         format!("{:.2} {:.2} {:.2}", g.test.best, g.test.median, g.test.min)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidate(meets_val_floors: bool, validation_margin: Option<f64>) -> Candidate {
+        Candidate {
+            fitted: PathBuf::from("f"),
+            meets_val_floors,
+            val_best: 99.0,
+            val_median: 98.0,
+            validation_margin,
+        }
+    }
+
+    #[test]
+    fn a_candidate_meeting_the_floors_beats_a_wider_margin_below_them() {
+        let (low, high) = (candidate(true, Some(-0.05)), candidate(true, Some(0.02)));
+        assert!(high.beats(&low) && !low.beats(&high));
+        assert!(low.beats(&candidate(false, Some(0.3))));
+        // A tie keeps the earlier candidate; an unknown margin loses to any known one.
+        assert!(!low.beats(&low.clone()));
+        assert!(low.beats(&candidate(true, None)) && !candidate(true, None).beats(&low));
+    }
 }

@@ -126,6 +126,7 @@ fn two_shards_merged_equal_one_unsharded_run() {
         assert_gated(&comparison);
         assert_margin(&comparison, &manifest(&dir("all"))["summary"][arch]);
     }
+    assert_chosen_fit(&dir("all"));
     for shard in ["0/2", "1/2"] {
         let name = format!("s{}", &shard[..1]);
         let out = run(&["run", path(&two), "--shard", shard, "-o", path(&dir(&name))]);
@@ -166,6 +167,28 @@ fn assert_margin(comparison: &Path, summary: &serde_json::Value) {
     let v = &d["validation_margin"];
     assert!(value(&v["low"]) <= value(&v["high"]) && v["replicates"] == 1000, "{v}");
     assert!(value(&v["margin"]).abs() <= 1.0, "{v}");
+    let in_summary = &summary["diversity"]["validation_margin"];
+    assert_eq!([&in_summary["margin"], &in_summary["low"]], [&v["margin"], &v["low"]]);
+}
+
+/// resnet8 of `tiny-two` fits two seeds and keeps the one with the higher validation margin:
+/// both fits exist, the sample record lists both, and the kept one's margin is the comparison's.
+fn assert_chosen_fit(zoo: &Path) {
+    let work = zoo.join("work").join("resnet8");
+    assert!(work.join("pdiff").is_dir() && work.join("pdiff-1").is_dir());
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(zoo.join("state/resnet8.sample.json")).unwrap())
+            .unwrap();
+    let selection = &record["summary"]["selection"];
+    let candidates = selection["candidates"].as_array().unwrap();
+    assert_eq!(candidates.len(), 2, "{selection}");
+    let kept = candidates.iter().find(|c| c["fitted"] == selection["chosen"]).unwrap();
+    let margin = |c: &serde_json::Value| c["validation_margin"].as_f64().unwrap();
+    assert!(candidates.iter().all(|c| margin(c) <= margin(kept)
+        || c["meets_val_floors"].as_bool() < kept["meets_val_floors"].as_bool()));
+    let c: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(work.join("comparison.json")).unwrap()).unwrap();
+    assert_eq!(c["diversity"]["validation_margin"]["margin"].as_f64().unwrap(), margin(kept));
 }
 
 /// The recipe's validation gate held in a comparison: every group reports its draws, and its

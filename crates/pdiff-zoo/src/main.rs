@@ -6,6 +6,7 @@
 
 mod backend;
 mod commands;
+mod fit_choice;
 mod pipeline;
 mod progress;
 mod recipe;

@@ -181,6 +181,10 @@ pub struct GenerateSection {
     /// Export only members whose max IoU of **validation** errors to any trained checkpoint is
     /// at most this (selection never reads the test split).
     pub max_iou_to_trained: Option<f64>,
+    /// p-diff fits to choose among [1]: fit seeds `seed`, `seed + 1`, …; each is sampled and
+    /// the one with the highest validation margin (among those meeting the accuracy floors
+    /// on validation) is kept.
+    pub candidates: Option<usize>,
 }
 
 /// `[export]`.
@@ -307,6 +311,8 @@ pub struct ArchPlan {
     pub min_val_accuracy: Option<f64>,
     /// Similarity ceiling of kept members.
     pub max_iou_to_trained: Option<f64>,
+    /// p-diff fits to choose among by validation margin (fit seeds `seed + c`).
+    pub candidates: usize,
 }
 
 /// A recipe with its source text and hash.
@@ -553,6 +559,10 @@ fn validate(recipe: &Recipe, text: &str) -> Result<Vec<ArchPlan>> {
         {
             bail!(key_error(text, "generate.max_iou_to_trained", "must be in [0, 1]"));
         }
+        let candidates = g.candidates.unwrap_or(1);
+        if candidates == 0 {
+            bail!(key_error(text, "generate.candidates", "must be at least 1"));
+        }
         plans.push(ArchPlan {
             name: entry.name.clone(),
             base: entry.base.clone(),
@@ -565,6 +575,7 @@ fn validate(recipe: &Recipe, text: &str) -> Result<Vec<ArchPlan>> {
             gate: g.gate.unwrap_or(false),
             min_val_accuracy: g.min_val_accuracy,
             max_iou_to_trained: g.max_iou_to_trained,
+            candidates,
         });
     }
     Ok(plans)
@@ -667,6 +678,7 @@ fn merge_generate(base: &GenerateSection, over: &GenerateSection) -> GenerateSec
         gate: over.gate.or(base.gate),
         min_val_accuracy: over.min_val_accuracy.or(base.min_val_accuracy),
         max_iou_to_trained: over.max_iou_to_trained.or(base.max_iou_to_trained),
+        candidates: over.candidates.or(base.candidates),
     }
 }
 

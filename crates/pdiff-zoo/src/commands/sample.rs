@@ -1,14 +1,12 @@
 //! `pdiff-zoo sample`: draw N new parameter subsets, splice each into the frozen network and
 //! evaluate them next to the trained checkpoints and a noise-added baseline.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::ValueEnum;
-use pdiff::{FittedPdiff, Sampler};
-use serde::Serialize;
-use zoo_report::{BEST_FLOOR_PP, MEDIAN_FLOOR_PP};
+use pdiff::Sampler;
 use zoo_train::bootstrap::MarginInterval;
 use zoo_train::collect::Collection;
 use zoo_train::compare::{Comparison, GroupSummary};
@@ -16,8 +14,8 @@ use zoo_train::gate::GateReport;
 
 use crate::backend::{RunArgs, device};
 use crate::commands::data::{DataArgs, load_for_card};
-use crate::progress;
-use crate::stages::{GenerateSettings, Generation, generate, load_model_for};
+use crate::fit_choice::generate_best;
+use crate::stages::{GenerateSettings, load_model_for};
 
 /// Sampler choice.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -96,31 +94,24 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let settings =
         GenerateSettings { count: args.count, sampler, seed: args.run.seed, gate: args.gate };
 
-    // Each candidate fit in turn; only the best so far is kept in memory.
-    let mut best: Option<(usize, Generation)> = None;
-    let mut candidates = Vec::new();
-    for (i, path) in args.fitted.iter().enumerate() {
-        let fitted = FittedPdiff::load(path, &device)
-            .with_context(|| format!("loading fit {}", path.display()))?;
-        let label = if args.fitted.len() > 1 {
-            format!("evaluate {}/{}", i + 1, args.fitted.len())
-        } else {
-            "evaluate".to_string()
-        };
-        let bar = progress::bar(0, &label);
-        let outcome = generate(&fitted, &trained, &model, &data, &settings, &device, &bar)?;
-        bar.finish_and_clear();
-        let candidate = Candidate::of(path, &outcome.comparison);
-        if args.fitted.len() > 1 {
-            eprintln!("{}", candidate.line());
-        }
-        if best.as_ref().is_none_or(|(b, _)| candidate.beats(&candidates[*b])) {
-            best = Some((i, outcome));
-        }
-        candidates.push(candidate);
-    }
-    let (chosen, mut outcome) = best.expect("clap requires one --fitted at least");
-    let fitted_path = &args.fitted[chosen];
+    let several = args.fitted.len() > 1;
+    let chosen = generate_best(
+        &args.fitted,
+        &trained,
+        &model,
+        &data,
+        &settings,
+        &device,
+        "evaluate",
+        &mut |c| {
+            if several {
+                eprintln!("{}", c.line());
+            }
+        },
+    )?;
+    let selection = chosen.selection();
+    let fitted_path = &args.fitted[chosen.index];
+    let mut outcome = chosen.generation;
 
     let output = args.output.clone().unwrap_or_else(|| fitted_path.join("generated.safetensors"));
     let info = &mut outcome.generated.info;
@@ -128,8 +119,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
     info["collection"] = serde_json::json!(args.collection);
     info["base_model"] = serde_json::json!(args.model);
     info["sample_seconds"] = serde_json::json!(outcome.sample_seconds);
-    let selection = (candidates.len() > 1)
-        .then(|| serde_json::json!({ "chosen": fitted_path, "candidates": candidates }));
     if let Some(selection) = &selection {
         info["selection"] = selection.clone();
     }
@@ -157,51 +146,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
     summary["evaluate_seconds"] = serde_json::json!(outcome.evaluate_seconds);
     println!("{}", serde_json::to_string_pretty(&summary)?);
     Ok(ExitCode::SUCCESS)
-}
-
-/// One candidate fit of a multi-fit `sample`, as the choice sees it: validation figures only.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-struct Candidate {
-    fitted: PathBuf,
-    /// Generated validation best and median reach the trained set's minus the floors.
-    meets_val_floors: bool,
-    /// Generated validation best / median (percent).
-    val_best: f64,
-    val_median: f64,
-    /// The validation margin (noise − generated max-IoU); `None` where unknown.
-    validation_margin: Option<f64>,
-}
-
-impl Candidate {
-    fn of(fitted: &Path, c: &Comparison) -> Self {
-        let (t, g) = (&c.trained.val, &c.generated.val);
-        Self {
-            fitted: fitted.to_path_buf(),
-            meets_val_floors: g.best >= t.best - BEST_FLOOR_PP
-                && g.median >= t.median - MEDIAN_FLOOR_PP,
-            val_best: g.best,
-            val_median: g.median,
-            validation_margin: c.diversity.validation_margin.as_ref().map(|m| m.margin),
-        }
-    }
-
-    /// Whether `self` is preferred to `other`: meeting the floors first, then the higher
-    /// validation margin, a known one before none (an earlier candidate wins a tie).
-    fn beats(&self, other: &Self) -> bool {
-        let key = |c: &Self| (c.meets_val_floors, c.validation_margin.unwrap_or(f64::NEG_INFINITY));
-        key(self) > key(other)
-    }
-
-    fn line(&self) -> String {
-        format!(
-            "{}: validation margin {}, generated val best / median {:.2} / {:.2}{}",
-            self.fitted.display(),
-            self.validation_margin.map_or("unknown".to_string(), |m| format!("{m:+.3}")),
-            self.val_best,
-            self.val_median,
-            if self.meets_val_floors { "" } else { " (below the floors on validation)" }
-        )
-    }
 }
 
 /// Trained vs generated vs noise-added test accuracy and the diversity figures, as text.
@@ -302,29 +246,4 @@ fn test_text(group: Option<&GroupSummary>) -> String {
     group.map_or("—".to_string(), |g| {
         format!("{:.2} {:.2} {:.2}", g.test.best, g.test.median, g.test.min)
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn candidate(meets_val_floors: bool, validation_margin: Option<f64>) -> Candidate {
-        Candidate {
-            fitted: PathBuf::from("f"),
-            meets_val_floors,
-            val_best: 99.0,
-            val_median: 98.0,
-            validation_margin,
-        }
-    }
-
-    #[test]
-    fn a_candidate_meeting_the_floors_beats_a_wider_margin_below_them() {
-        let (low, high) = (candidate(true, Some(-0.05)), candidate(true, Some(0.02)));
-        assert!(high.beats(&low) && !low.beats(&high));
-        assert!(low.beats(&candidate(false, Some(0.3))));
-        // A tie keeps the earlier candidate; an unknown margin loses to any known one.
-        assert!(!low.beats(&low.clone()));
-        assert!(low.beats(&candidate(true, None)) && !candidate(true, None).beats(&low));
-    }
 }

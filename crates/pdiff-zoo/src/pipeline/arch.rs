@@ -5,7 +5,6 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use burn::prelude::Device;
-use pdiff::FittedPdiff;
 use std::cell::OnceCell;
 use zoo_data::{DataSource, Dataset, LoadOptions};
 use zoo_import::ImportOptions;
@@ -16,10 +15,11 @@ use zoo_train::collect::Collection;
 use super::layout::ZooLayout;
 use super::log::RunLog;
 use super::state::Stage;
+use crate::fit_choice::generate_best;
 use crate::progress;
 use crate::recipe::{ArchPlan, LoadedRecipe};
 use crate::stages::{
-    GenerateSettings, collect_checkpoints, fit_collection, generate, load_model_for, train_base,
+    GenerateSettings, collect_checkpoints, fit_collection, load_model_for, train_base,
 };
 
 /// The stages of one architecture of a run.
@@ -169,39 +169,64 @@ impl<'a> ArchRun<'a> {
     }
 
     fn fit(&mut self) -> Result<serde_json::Value> {
-        let collection = Collection::load(&self.zoo.collection(&self.plan.name))?;
-        let bar = progress::bar(0, &format!("{} fit", self.plan.name));
-        let fitted = fit_collection(
-            &collection,
-            &self.plan.pdiff,
-            self.seed(),
-            self.device,
-            &self.zoo.fitted(&self.plan.name),
-            &bar,
-        )?;
-        bar.finish_and_clear();
-        let report = serde_json::to_value(fitted.report())?;
-        Ok(serde_json::json!({
-            "ae_seconds": report["ae_seconds"], "ddpm_seconds": report["ddpm_seconds"],
-            "reconstruction": report["reconstruction"],
-        }))
+        let name = &self.plan.name;
+        let collection = Collection::load(&self.zoo.collection(name))?;
+        let fits = self.zoo.fits(name, self.plan.candidates);
+        let mut reports = Vec::with_capacity(fits.len());
+        for (c, path) in fits.iter().enumerate() {
+            let label = match fits.len() {
+                1 => format!("{name} fit"),
+                n => format!("{name} fit {}/{n}", c + 1),
+            };
+            let bar = progress::bar(0, &label);
+            let seed = self.seed().wrapping_add(c as u64);
+            let fitted =
+                fit_collection(&collection, &self.plan.pdiff, seed, self.device, path, &bar)?;
+            bar.finish_and_clear();
+            let report = serde_json::to_value(fitted.report())?;
+            reports.push(serde_json::json!({
+                "seed": seed,
+                "ae_seconds": report["ae_seconds"], "ddpm_seconds": report["ddpm_seconds"],
+                "reconstruction": report["reconstruction"],
+            }));
+        }
+        Ok(match <[_; 1]>::try_from(reports) {
+            Ok([one]) => one,
+            Err(all) => serde_json::json!({ "candidates": all }),
+        })
     }
 
     fn sample(&mut self) -> Result<serde_json::Value> {
         let name = &self.plan.name;
         let trained = Collection::load(&self.zoo.collection(name))?;
         let (model, _) = load_model_for(&self.zoo.model(name), &trained, self.device)?;
-        let fitted = FittedPdiff::load(&self.zoo.fitted(name), self.device)?;
         let settings = GenerateSettings {
             count: self.plan.count,
             sampler: self.plan.sampler,
             seed: self.seed(),
             gate: self.plan.gate,
         };
-        let bar = progress::bar(0, &format!("{} evaluate", self.plan.name));
-        let outcome =
-            generate(&fitted, &trained, &model, self.data()?, &settings, self.device, &bar)?;
-        bar.finish_and_clear();
+        let fits = self.zoo.fits(name, self.plan.candidates);
+        let log = self.log;
+        let chosen = generate_best(
+            &fits,
+            &trained,
+            &model,
+            self.data()?,
+            &settings,
+            self.device,
+            &format!("{name} evaluate"),
+            &mut |c| {
+                if fits.len() > 1 {
+                    log.line(&format!("{name} candidate {}", c.line()));
+                }
+            },
+        )?;
+        let selection = chosen.selection();
+        if selection.is_some() {
+            log.line(&format!("{name}: kept {}", fits[chosen.index].display()));
+        }
+        let outcome = chosen.generation;
         outcome.generated.save(&self.zoo.generated(name))?;
         outcome.noise.save(&self.zoo.noise(name))?;
         zoo_io::write_json(&self.zoo.comparison(name), &outcome.comparison)?;
@@ -222,6 +247,9 @@ impl<'a> ArchRun<'a> {
         summary.as_object_mut().expect("object").remove("members");
         summary["sample_seconds"] = serde_json::json!(outcome.sample_seconds);
         summary["evaluate_seconds"] = serde_json::json!(outcome.evaluate_seconds);
+        if let Some(selection) = selection {
+            summary["selection"] = selection;
+        }
         Ok(summary)
     }
 }

@@ -59,9 +59,14 @@ impl ZooLayout {
         self.work(arch).join("collection.safetensors")
     }
 
-    /// The fitted p-diff of `arch`.
-    pub fn fitted(&self, arch: &str) -> PathBuf {
-        self.work(arch).join("pdiff")
+    /// The fitted p-diffs of `arch`, one per candidate fit seed: `pdiff`, then `pdiff-1`, ….
+    pub fn fits(&self, arch: &str, candidates: usize) -> Vec<PathBuf> {
+        (0..candidates.max(1))
+            .map(|c| match c {
+                0 => self.work(arch).join("pdiff"),
+                c => self.work(arch).join(format!("pdiff-{c}")),
+            })
+            .collect()
     }
 
     /// Generated vectors of `arch` with their scores.

@@ -293,15 +293,21 @@ pub fn generate(
         interpolated: interpolated.gate,
         gaussian: gaussian.gate,
     });
-    let as_collection = |group: ScoredGroup, info| Collection {
-        arch: trained.arch.clone(),
-        layout: trained.layout.clone(),
-        params: group.vectors,
-        val_accuracy: group.scores.iter().map(|s| s.val).collect(),
-        test_accuracy: group.scores.iter().map(|s| s.test).collect(),
-        val_predictions: group.scores.iter().map(|s| s.val_predictions.clone()).collect(),
-        test_predictions: group.scores.into_iter().map(|s| s.test_predictions).collect(),
-        info,
+    let as_collection = |group: ScoredGroup, info| {
+        let val_accuracy = group.scores.iter().map(|s| s.val).collect();
+        let test_accuracy = group.scores.iter().map(|s| s.test).collect();
+        let (val_predictions, test_predictions) =
+            group.scores.into_iter().map(|s| (s.val_predictions, s.test_predictions)).unzip();
+        Collection {
+            arch: trained.arch.clone(),
+            layout: trained.layout.clone(),
+            params: group.vectors,
+            val_accuracy,
+            test_accuracy,
+            val_predictions,
+            test_predictions,
+            info,
+        }
     };
     let info = |source: &str| {
         serde_json::json!({

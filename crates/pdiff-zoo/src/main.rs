@@ -16,6 +16,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of the system allocator: burn allocates a fresh buffer for every tensor op,
+/// and glibc maps and unmaps each one above its threshold, so a fit spent a fifth of its time
+/// in page faults (docs/PERFORMANCE.md, 2026-12-07). Results are unchanged, byte for byte.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Generate model zoos by neural-network parameter diffusion (p-diff) and export them as
 /// verified ONNX.
 #[derive(Parser)]

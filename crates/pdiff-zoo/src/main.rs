@@ -17,8 +17,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 /// mimalloc instead of the system allocator: burn allocates a fresh buffer for every tensor op,
-/// and glibc maps and unmaps each one above its threshold, so a fit spent a fifth of its time
-/// in page faults (docs/PERFORMANCE.md, 2026-12-07). Results are unchanged, byte for byte.
+/// and glibc maps and unmaps each one above its threshold, so a long fit spent a quarter of its
+/// time in the kernel (docs/PERFORMANCE.md, 2026-12-07). The outputs compared were byte-identical.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -127,7 +127,7 @@ fn sample_over_several_fits_keeps_the_highest_validation_margin() {
         let fit = ["--ae-steps", "30", "--ddpm-steps", "30", "--seed", seed, "-o", &out];
         run(&[&["fit", "--collection", "c.safetensors"][..], &fit].concat());
     }
-    let out = run(&[
+    let args = [
         "sample",
         "--fitted",
         "fit0",
@@ -142,7 +142,8 @@ fn sample_over_several_fits_keeps_the_highest_validation_margin() {
         "5",
         "-o",
         "g.safetensors",
-    ]);
+    ];
+    let out = run(&args);
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.join("g.json")).unwrap()).unwrap();
     let selection = &report["selection"];
@@ -158,6 +159,10 @@ fn sample_over_several_fits_keeps_the_highest_validation_margin() {
     let margin = report["diversity"]["validation_margin"]["margin"].as_f64().unwrap();
     assert_eq!(margin, key(&candidates[best]).1);
     assert!(stderr(&out).contains("highest validation margin"), "{}", stderr(&out));
+    // The candidates were sampled side by side; one at a time gives the same report.
+    let serial = [&["sample", "--fitted", "fit0", "fit1", "--jobs", "1"][..], &args[4..12]];
+    run(&[&serial.concat()[..], &["-o", "g1.safetensors"]].concat());
+    assert_eq!(std::fs::read(d.join("g1.json")).unwrap(), std::fs::read(d.join("g.json")).unwrap());
 }
 
 #[test]

@@ -15,6 +15,7 @@ use zoo_report::{BEST_FLOOR_PP, MEDIAN_FLOOR_PP};
 use zoo_train::collect::Collection;
 use zoo_train::compare::Comparison;
 
+use crate::parallel::map_parallel;
 use crate::progress;
 use crate::stages::{GenerateSettings, Generation, generate};
 
@@ -89,8 +90,8 @@ impl Chosen {
     }
 }
 
-/// Generates from each fit in `fits` in turn (as [`generate`]) and keeps the best by
-/// [`Candidate::beats`]; only the best so far is held in memory. `label` prefixes the
+/// Generates from each fit in `fits` (as [`generate`]), `jobs` fits at a time, and keeps the
+/// best by [`Candidate::beats`]; the choice does not depend on `jobs`. `label` prefixes the
 /// progress bars; `report` receives each candidate as it is scored.
 #[allow(clippy::too_many_arguments)]
 pub fn generate_best(
@@ -100,12 +101,11 @@ pub fn generate_best(
     data: &Dataset,
     settings: &GenerateSettings,
     device: &Device,
+    jobs: usize,
     label: &str,
-    report: &mut dyn FnMut(&Candidate),
+    report: &(dyn Fn(&Candidate) + Sync),
 ) -> Result<Chosen> {
-    let mut best: Option<(usize, Generation)> = None;
-    let mut candidates: Vec<Candidate> = Vec::with_capacity(fits.len());
-    for (i, path) in fits.iter().enumerate() {
+    let generations = map_parallel(fits, jobs, |i, path| {
         let fitted = FittedPdiff::load(path, device)
             .with_context(|| format!("loading fit {}", path.display()))?;
         let bar = match fits.len() {
@@ -116,12 +116,16 @@ pub fn generate_best(
         bar.finish_and_clear();
         let candidate = Candidate::of(path, &generation.comparison);
         report(&candidate);
-        if best.as_ref().is_none_or(|(b, _)| candidate.beats(&candidates[*b])) {
-            best = Some((i, generation));
+        Ok((candidate, generation))
+    })?;
+    let mut index = 0;
+    for (i, (candidate, _)) in generations.iter().enumerate() {
+        if candidate.beats(&generations[index].0) {
+            index = i;
         }
-        candidates.push(candidate);
     }
-    let (index, generation) = best.context("no fit to generate from")?;
+    let (candidates, generations): (Vec<_>, Vec<_>) = generations.into_iter().unzip();
+    let generation = generations.into_iter().nth(index).context("no fit to generate from")?;
     Ok(Chosen { index, generation, candidates })
 }
 

@@ -7,6 +7,7 @@
 mod backend;
 mod commands;
 mod fit_choice;
+mod parallel;
 mod pipeline;
 mod progress;
 mod recipe;

@@ -23,8 +23,9 @@ pub struct Args {
     /// join the shard folders with `pdiff-zoo merge`.
     #[arg(long)]
     shard: Option<Shard>,
-    /// Architectures run at the same time [default: the number of CPU cores]. The zoo is the
-    /// same for any value; with more cores than one architecture keeps busy this is faster.
+    /// Architectures run at the same time, and candidate fits of one architecture
+    /// (`generate.candidates`) [default: the number of CPU cores]. The zoo is the same for any
+    /// value; with more cores than one job keeps busy this is faster.
     #[arg(short, long, value_parser = clap::value_parser!(u16).range(1..))]
     jobs: Option<u16>,
     /// Validate the recipe, print the resolved settings and stop.
@@ -45,10 +46,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let output = args.output.clone().unwrap_or_else(|| default_output(&loaded, args.shard));
-    let jobs = args
-        .jobs
-        .map(usize::from)
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let jobs = args.jobs.map(usize::from).unwrap_or_else(crate::parallel::default_jobs);
     let options = RunOptions { output, resume: args.resume, shard: args.shard, jobs };
     let report = run_pipeline(&loaded, &options)?;
     println!("{}", report.display());

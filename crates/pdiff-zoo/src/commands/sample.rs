@@ -30,11 +30,16 @@ pub enum SamplerKind {
 #[derive(clap::Args)]
 pub struct Args {
     /// Directory written by `pdiff-zoo fit`. Several (`--fitted a b c`, e.g. fits of one
-    /// collection with different `--seed`s): each is sampled and the one with the highest
-    /// validation margin among those meeting the accuracy floors on validation is kept — a
-    /// choice that never reads the test split (docs/METHOD-NOTES.md §18).
+    /// collection with different `--seed`s): each is sampled, one per core at a time, and the
+    /// one with the highest validation margin among those meeting the accuracy floors on
+    /// validation is kept — a choice that never reads the test split (docs/METHOD-NOTES.md
+    /// §18).
     #[arg(long, required = true, num_args = 1..)]
     fitted: Vec<PathBuf>,
+    /// Fits sampled at the same time [default: the number of CPU cores]; the choice and
+    /// every figure are the same for any value.
+    #[arg(short, long, value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
     /// The collection the fit was made on.
     #[arg(long)]
     collection: PathBuf,
@@ -102,8 +107,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         &data,
         &settings,
         &device,
+        args.jobs.map(usize::from).unwrap_or_else(crate::parallel::default_jobs),
         "evaluate",
-        &mut |c| {
+        &|c| {
             if several {
                 eprintln!("{}", c.line());
             }

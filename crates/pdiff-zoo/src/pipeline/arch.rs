@@ -16,6 +16,7 @@ use super::layout::ZooLayout;
 use super::log::RunLog;
 use super::state::Stage;
 use crate::fit_choice::generate_best;
+use crate::parallel::map_parallel;
 use crate::progress;
 use crate::recipe::{ArchPlan, LoadedRecipe};
 use crate::stages::{
@@ -29,6 +30,8 @@ pub struct ArchRun<'a> {
     pub(super) zoo: &'a ZooLayout,
     pub(super) device: &'a Device,
     pub(super) log: &'a RunLog,
+    /// Threads for the candidate fits and their evaluation.
+    jobs: usize,
     data: OnceCell<Dataset>,
 }
 
@@ -40,8 +43,9 @@ impl<'a> ArchRun<'a> {
         zoo: &'a ZooLayout,
         device: &'a Device,
         log: &'a RunLog,
+        jobs: usize,
     ) -> Self {
-        Self { recipe, plan, zoo, device, log, data: OnceCell::new() }
+        Self { recipe, plan, zoo, device, log, jobs, data: OnceCell::new() }
     }
 
     /// Runs one stage; returns its summary for the completion record.
@@ -172,24 +176,24 @@ impl<'a> ArchRun<'a> {
         let name = &self.plan.name;
         let collection = Collection::load(&self.zoo.collection(name))?;
         let fits = self.zoo.fits(name, self.plan.candidates);
-        let mut reports = Vec::with_capacity(fits.len());
-        for (c, path) in fits.iter().enumerate() {
+        let (base_seed, config, device) = (self.seed(), &self.plan.pdiff, self.device);
+        // Candidates fit side by side: one fit keeps little more than one core busy.
+        let reports = map_parallel(&fits, self.jobs, |c, path| {
             let label = match fits.len() {
                 1 => format!("{name} fit"),
                 n => format!("{name} fit {}/{n}", c + 1),
             };
             let bar = progress::bar(0, &label);
-            let seed = self.seed().wrapping_add(c as u64);
-            let fitted =
-                fit_collection(&collection, &self.plan.pdiff, seed, self.device, path, &bar)?;
+            let seed = base_seed.wrapping_add(c as u64);
+            let fitted = fit_collection(&collection, config, seed, device, path, &bar)?;
             bar.finish_and_clear();
             let report = serde_json::to_value(fitted.report())?;
-            reports.push(serde_json::json!({
+            Ok(serde_json::json!({
                 "seed": seed,
                 "ae_seconds": report["ae_seconds"], "ddpm_seconds": report["ddpm_seconds"],
                 "reconstruction": report["reconstruction"],
-            }));
-        }
+            }))
+        })?;
         Ok(match <[_; 1]>::try_from(reports) {
             Ok([one]) => one,
             Err(all) => serde_json::json!({ "candidates": all }),
@@ -215,8 +219,9 @@ impl<'a> ArchRun<'a> {
             self.data()?,
             &settings,
             self.device,
+            self.jobs,
             &format!("{name} evaluate"),
-            &mut |c| {
+            &|c| {
                 if fits.len() > 1 {
                     log.line(&format!("{name} candidate {}", c.line()));
                 }

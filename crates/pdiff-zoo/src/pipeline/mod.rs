@@ -15,8 +15,6 @@ pub mod state;
 mod summary;
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use burn::prelude::Device;
@@ -41,7 +39,8 @@ pub struct RunOptions {
     pub resume: bool,
     /// Run only this share of the architectures.
     pub shard: Option<Shard>,
-    /// Architectures run at the same time (each on its own thread; ≥ 1).
+    /// Architectures run at the same time, each on its own thread, and likewise the candidate
+    /// fits of one architecture (≥ 1).
     pub jobs: usize,
 }
 
@@ -74,8 +73,15 @@ pub fn run(recipe: &LoadedRecipe, options: &RunOptions) -> Result<PathBuf> {
     ));
     let device = crate::backend::device(recipe.recipe.backend)?;
     let started = Instant::now();
-    let context = RunContext { recipe, zoo: &zoo, device: &device, log: &log, state: &state };
-    run_parallel(&plans, options.jobs, |plan| context.run_arch(plan))?;
+    let context = RunContext {
+        recipe,
+        zoo: &zoo,
+        device: &device,
+        log: &log,
+        state: &state,
+        jobs: options.jobs,
+    };
+    crate::parallel::map_parallel(&plans, options.jobs, |_, plan| context.run_arch(plan))?;
     let names: Vec<&str> = plans.iter().map(|p| p.name.as_str()).collect();
     write_outputs(recipe, &zoo, &names)?;
     log.line(&format!(
@@ -95,12 +101,14 @@ struct RunContext<'a> {
     device: &'a Device,
     log: &'a RunLog,
     state: &'a StateDir,
+    /// Threads for independent work inside an architecture (candidate fits).
+    jobs: usize,
 }
 
 impl RunContext<'_> {
     /// Runs the unfinished stages of one architecture, recording each as it finishes.
     fn run_arch(&self, plan: &ArchPlan) -> Result<()> {
-        let mut arch = ArchRun::new(self.recipe, plan, self.zoo, self.device, self.log);
+        let mut arch = ArchRun::new(self.recipe, plan, self.zoo, self.device, self.log, self.jobs);
         for stage in Stage::ALL {
             if let Some(record) = self.state.get(&plan.name, stage)? {
                 self.log.line(&format!(
@@ -118,39 +126,6 @@ impl RunContext<'_> {
             self.log.line(&format!("{} {}: finished in {seconds:.1} s", plan.name, stage.as_str()));
         }
         Ok(())
-    }
-}
-
-/// Runs `work` on every plan, at most `jobs` at a time, in plan order. After a failure no
-/// further plan starts; the error of the earliest failing plan is returned once the running
-/// ones have finished (their finished stages are recorded, so `--resume` keeps them).
-fn run_parallel<T: Sync>(
-    plans: &[T],
-    jobs: usize,
-    work: impl Fn(&T) -> Result<()> + Sync,
-) -> Result<()> {
-    let next = AtomicUsize::new(0);
-    let failed = AtomicBool::new(false);
-    let errors: Mutex<Vec<(usize, anyhow::Error)>> = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, plans.len().max(1)) {
-            scope.spawn(|| {
-                while !failed.load(Ordering::SeqCst) {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(plan) = plans.get(i) else { break };
-                    if let Err(e) = work(plan) {
-                        failed.store(true, Ordering::SeqCst);
-                        errors.lock().unwrap_or_else(|p| p.into_inner()).push((i, e));
-                    }
-                }
-            });
-        }
-    });
-    let mut errors = errors.into_inner().unwrap_or_else(|p| p.into_inner());
-    errors.sort_by_key(|(i, _)| *i);
-    match errors.into_iter().next() {
-        Some((_, e)) => Err(e),
-        None => Ok(()),
     }
 }
 
@@ -189,38 +164,5 @@ pub fn default_output(recipe: &LoadedRecipe, shard: Option<Shard>) -> PathBuf {
     match shard {
         Some(s) => Path::new("exports").join(format!("{name}.shard-{}-of-{}", s.index, s.count)),
         None => Path::new("exports").join(name),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::run_parallel;
-    use std::sync::Mutex;
-
-    #[test]
-    fn runs_every_plan_once_with_any_number_of_jobs() {
-        for jobs in [1, 2, 5] {
-            let seen = Mutex::new(Vec::new());
-            run_parallel(&[1, 2, 3, 4], jobs, |&p| {
-                seen.lock().unwrap().push(p);
-                Ok(())
-            })
-            .unwrap();
-            let mut seen = seen.into_inner().unwrap();
-            seen.sort();
-            assert_eq!(seen, [1, 2, 3, 4], "jobs {jobs}");
-        }
-    }
-
-    #[test]
-    fn returns_the_earliest_failure_and_starts_nothing_after_it() {
-        let started = Mutex::new(Vec::new());
-        let err = run_parallel(&[1, 2, 3, 4, 5], 1, |&p| {
-            started.lock().unwrap().push(p);
-            if p >= 2 { anyhow::bail!("plan {p} failed") } else { Ok(()) }
-        })
-        .unwrap_err();
-        assert_eq!(err.to_string(), "plan 2 failed");
-        assert_eq!(started.into_inner().unwrap(), [1, 2]);
     }
 }
